@@ -1,0 +1,81 @@
+//! Every broken business rule is its own variant, named after the rule. The HTTP edge maps each
+//! stable [`DomainError::code`] to a status and an RFC 9457 problem type; the CLI prints it.
+
+use crate::money::{Currency, MoneyError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("no customer with id `{0}`")]
+    UnknownCustomer(String),
+    #[error("line {line}: no product with SKU `{sku}`")]
+    UnknownSku { line: usize, sku: String },
+    #[error("no warehouse with code `{0}`")]
+    UnknownWarehouse(String),
+    #[error("no {document} with id `{id}`")]
+    NotFound { document: &'static str, id: String },
+    #[error("line {line}: quantity must be greater than zero, got {quantity}")]
+    QuantityNotPositive { line: usize, quantity: i64 },
+    #[error("{field}: amount must be greater than zero")]
+    AmountNotPositive { field: &'static str },
+    #[error("{field}: the order is in {got} but the customer is billed in {expected}")]
+    CurrencyMismatch { field: &'static str, expected: Currency, got: Currency },
+    #[error("the customer has no {which} address: add one before ordering")]
+    MissingAddress { which: &'static str },
+    #[error("{field}: {reason}")]
+    InvalidField { field: String, reason: String },
+    #[error("an order needs at least one line")]
+    NoLines,
+    #[error("a product with SKU `{0}` already exists")]
+    DuplicateSku(String),
+    #[error("a warehouse with code `{0}` already exists")]
+    DuplicateWarehouse(String),
+    #[error("{document} `{id}` is {state}: cannot {action}")]
+    IllegalStateTransition { document: &'static str, id: String, state: String, action: &'static str },
+    #[error("the Idempotency-Key `{0}` was already used with a different request body")]
+    IdempotencyKeyReusedWithDifferentBody(String),
+    #[error("this request needs an Idempotency-Key header")]
+    IdempotencyKeyMissing,
+    #[error("applying {requested} exceeds the {what} of {available}")]
+    ApplicationExceedsOpenAmount { what: &'static str, requested: String, available: String },
+    #[error("{field}: {source}")]
+    Money { field: String, source: MoneyError },
+}
+
+impl DomainError {
+    /// The stable, documented code of the rule that was broken.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DomainError::UnknownCustomer(_) => "unknown-customer",
+            DomainError::UnknownSku { .. } => "unknown-sku",
+            DomainError::UnknownWarehouse(_) => "unknown-warehouse",
+            DomainError::NotFound { .. } => "not-found",
+            DomainError::QuantityNotPositive { .. } => "quantity-not-positive",
+            DomainError::AmountNotPositive { .. } => "amount-not-positive",
+            DomainError::CurrencyMismatch { .. } => "currency-mismatch",
+            DomainError::MissingAddress { .. } => "missing-address",
+            DomainError::InvalidField { .. } => "invalid-field",
+            DomainError::NoLines => "order-without-lines",
+            DomainError::DuplicateSku(_) => "duplicate-sku",
+            DomainError::DuplicateWarehouse(_) => "duplicate-warehouse",
+            DomainError::IllegalStateTransition { .. } => "illegal-state-transition",
+            DomainError::IdempotencyKeyReusedWithDifferentBody(_) => "idempotency-key-reused",
+            DomainError::IdempotencyKeyMissing => "idempotency-key-missing",
+            DomainError::ApplicationExceedsOpenAmount { .. } => "application-exceeds-open-amount",
+            DomainError::Money { source, .. } => match source {
+                MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
+                MoneyError::UnknownCurrency(_) => "unknown-currency",
+                MoneyError::Overflow => "amount-out-of-range",
+                MoneyError::MalformedAmount(_) | MoneyError::TooManyDecimals { .. } => "malformed-amount",
+            },
+        }
+    }
+
+    pub fn money(field: impl Into<String>) -> impl FnOnce(MoneyError) -> DomainError {
+        let field = field.into();
+        move |source| DomainError::Money { field, source }
+    }
+
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> DomainError {
+        DomainError::InvalidField { field: field.into(), reason: reason.into() }
+    }
+}
