@@ -1,0 +1,354 @@
+//! One schema for both engines. The types are the common subset: BIGINT for integers and
+//! money (minor units), TEXT for ids, codes, dates (ISO 8601) and JSON. The only dialect
+//! difference is the auto-numbered sequence column, spelled `{seq}` below.
+
+use crate::sql::{Conn, DbError, Dialect};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", FOUNDATION)];
+
+const FOUNDATION: &str = r#"
+CREATE TABLE api_keys (
+    id TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    secret_hash TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    email TEXT,
+    currency TEXT NOT NULL,
+    payment_terms_days BIGINT NOT NULL,
+    credit_limit_minor BIGINT NOT NULL,
+    billing_address TEXT,
+    shipping_address TEXT,
+    -- Kept current as documents change, so a credit decision never scans (exposure).
+    open_receivables_minor BIGINT NOT NULL DEFAULT 0,
+    open_orders_minor BIGINT NOT NULL DEFAULT 0,
+    unapplied_cash_minor BIGINT NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE warehouses (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    priority BIGINT NOT NULL
+);
+
+CREATE TABLE products (
+    id TEXT PRIMARY KEY,
+    sku TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    unit_price_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    tax_category TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE stock (
+    product_id TEXT NOT NULL REFERENCES products(id),
+    warehouse_id TEXT NOT NULL REFERENCES warehouses(id),
+    on_hand BIGINT NOT NULL,
+    reserved BIGINT NOT NULL,
+    PRIMARY KEY (product_id, warehouse_id),
+    -- The last line of defence against overselling.
+    CHECK (reserved >= 0 AND reserved <= on_hand)
+);
+
+CREATE TABLE stock_movements (
+    seq {seq},
+    product_id TEXT NOT NULL,
+    warehouse_id TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    document_id TEXT,
+    occurred_at TEXT NOT NULL
+);
+
+CREATE TABLE tax_rates (
+    category TEXT NOT NULL,
+    country TEXT NOT NULL,
+    rate_bp BIGINT NOT NULL,
+    PRIMARY KEY (category, country)
+);
+
+CREATE TABLE orders (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    customer_reference TEXT,
+    ship_to TEXT NOT NULL,
+    net_minor BIGINT NOT NULL,
+    tax_minor BIGINT NOT NULL,
+    gross_minor BIGINT NOT NULL,
+    -- Approved value not yet invoiced: this order's share of the customer's open-order exposure.
+    uninvoiced_minor BIGINT NOT NULL DEFAULT 0,
+    touched_by_person BIGINT NOT NULL DEFAULT 0,
+    received_at TEXT NOT NULL,
+    closed_at TEXT
+);
+CREATE INDEX orders_by_customer ON orders (customer_id);
+CREATE INDEX orders_by_status ON orders (status);
+
+CREATE TABLE order_lines (
+    order_id TEXT NOT NULL REFERENCES orders(id),
+    line_no BIGINT NOT NULL,
+    customer_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    description TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    unit_price_minor BIGINT NOT NULL,
+    net_minor BIGINT NOT NULL,
+    tax_category TEXT NOT NULL,
+    tax_rate_bp BIGINT NOT NULL,
+    allocated BIGINT NOT NULL DEFAULT 0,
+    shipped BIGINT NOT NULL DEFAULT 0,
+    invoiced BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (order_id, line_no)
+);
+
+-- First come, first served: the queue of lines waiting for stock.
+CREATE TABLE backorders (
+    seq {seq},
+    order_id TEXT NOT NULL,
+    line_no BIGINT NOT NULL,
+    product_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL
+);
+CREATE INDEX backorders_by_product ON backorders (product_id, seq);
+CREATE UNIQUE INDEX backorders_one_per_line ON backorders (order_id, line_no);
+
+CREATE TABLE credit_decisions (
+    id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    exposure_minor BIGINT NOT NULL,
+    limit_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    comment TEXT,
+    decided_at TEXT NOT NULL
+);
+CREATE INDEX credit_decisions_by_order ON credit_decisions (order_id);
+
+CREATE TABLE shipments (
+    id TEXT PRIMARY KEY,
+    order_id TEXT NOT NULL REFERENCES orders(id),
+    customer_id TEXT NOT NULL,
+    warehouse_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    dispatched_at TEXT
+);
+CREATE INDEX shipments_by_order ON shipments (order_id);
+CREATE INDEX shipments_planned ON shipments (status, created_at);
+
+-- Stock held for an order line in one warehouse; the shipment that will carry it.
+CREATE TABLE reservations (
+    seq {seq},
+    order_id TEXT NOT NULL,
+    line_no BIGINT NOT NULL,
+    customer_id TEXT NOT NULL,
+    product_id TEXT NOT NULL,
+    warehouse_id TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    shipment_id TEXT
+);
+CREATE INDEX reservations_by_order ON reservations (order_id);
+CREATE INDEX reservations_by_shipment ON reservations (shipment_id);
+
+CREATE TABLE invoice_series (
+    series TEXT NOT NULL,
+    year BIGINT NOT NULL,
+    next_number BIGINT NOT NULL,
+    PRIMARY KEY (series, year)
+);
+
+CREATE TABLE invoices (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    order_id TEXT NOT NULL,
+    shipment_id TEXT,
+    currency TEXT NOT NULL,
+    issued_on TEXT NOT NULL,
+    due_on TEXT NOT NULL,
+    net_minor BIGINT NOT NULL,
+    tax_minor BIGINT NOT NULL,
+    gross_minor BIGINT NOT NULL,
+    open_minor BIGINT NOT NULL,
+    payment_status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (open_minor >= 0 AND open_minor <= gross_minor)
+);
+CREATE INDEX invoices_by_order ON invoices (order_id);
+CREATE INDEX invoices_open_by_customer ON invoices (customer_id, due_on, number) WHERE open_minor > 0;
+CREATE UNIQUE INDEX invoices_one_per_shipment ON invoices (shipment_id);
+
+CREATE TABLE invoice_lines (
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    line_no BIGINT NOT NULL,
+    order_line_no BIGINT NOT NULL,
+    sku TEXT NOT NULL,
+    description TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    unit_price_minor BIGINT NOT NULL,
+    net_minor BIGINT NOT NULL,
+    tax_category TEXT NOT NULL,
+    tax_rate_bp BIGINT NOT NULL,
+    PRIMARY KEY (invoice_id, line_no)
+);
+
+CREATE TABLE invoice_taxes (
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    category TEXT NOT NULL,
+    rate_bp BIGINT NOT NULL,
+    taxable_minor BIGINT NOT NULL,
+    tax_minor BIGINT NOT NULL,
+    PRIMARY KEY (invoice_id, category, rate_bp)
+);
+
+CREATE TABLE payments (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    method TEXT NOT NULL,
+    reference TEXT,
+    received_on TEXT NOT NULL,
+    unapplied_minor BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    CHECK (unapplied_minor >= 0 AND unapplied_minor <= amount_minor)
+);
+CREATE INDEX payments_unapplied_by_customer ON payments (customer_id, created_at) WHERE unapplied_minor > 0;
+
+CREATE TABLE payment_applications (
+    id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL REFERENCES payments(id),
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    customer_id TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    applied_at TEXT NOT NULL,
+    CHECK (amount_minor > 0)
+);
+CREATE INDEX applications_by_invoice ON payment_applications (invoice_id);
+CREATE INDEX applications_by_payment ON payment_applications (payment_id);
+
+CREATE TABLE journal_entries (
+    id TEXT PRIMARY KEY,
+    template TEXT NOT NULL,
+    document_id TEXT NOT NULL,
+    customer_id TEXT,
+    currency TEXT NOT NULL,
+    posted_at TEXT NOT NULL
+);
+CREATE INDEX journal_entries_by_document ON journal_entries (document_id);
+
+CREATE TABLE journal_lines (
+    entry_id TEXT NOT NULL REFERENCES journal_entries(id),
+    line_no BIGINT NOT NULL,
+    account TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    PRIMARY KEY (entry_id, line_no)
+);
+CREATE INDEX journal_lines_by_account ON journal_lines (account, currency, amount_minor);
+
+-- The audit trail: append-only, one row per event, written in the same transaction as the
+-- state change it describes.
+CREATE TABLE events (
+    seq {seq},
+    id TEXT NOT NULL UNIQUE,
+    occurred_at TEXT NOT NULL,
+    type TEXT NOT NULL,
+    aggregate_type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    order_id TEXT,
+    customer_id TEXT,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX events_by_order ON events (order_id, seq);
+CREATE INDEX events_by_aggregate ON events (aggregate_id, seq);
+
+-- The transactional outbox: events some automation still has to react to.
+CREATE TABLE outbox (
+    event_seq BIGINT PRIMARY KEY,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT
+);
+
+CREATE TABLE idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status BIGINT NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (scope, key)
+);
+
+INSERT INTO tax_rates (category, country, rate_bp) VALUES
+    ('standard', '*', 2000), ('reduced', '*', 1000), ('zero', '*', 0),
+    ('standard', 'DE', 1900), ('reduced', 'DE', 700), ('zero', 'DE', 0),
+    ('standard', 'AT', 2000), ('reduced', 'AT', 1000),
+    ('standard', 'FR', 2000), ('reduced', 'FR', 550),
+    ('standard', 'NL', 2100), ('reduced', 'NL', 900),
+    ('standard', 'BE', 2100), ('reduced', 'BE', 600),
+    ('standard', 'IT', 2200), ('reduced', 'IT', 1000),
+    ('standard', 'ES', 2100), ('reduced', 'ES', 1000),
+    ('standard', 'GB', 2000), ('reduced', 'GB', 500),
+    ('standard', 'CH', 810), ('reduced', 'CH', 260),
+    ('standard', 'US', 0), ('reduced', 'US', 0);
+"#;
+
+fn render(sql: &str, dialect: Dialect) -> String {
+    let seq = match dialect {
+        Dialect::Sqlite => "INTEGER PRIMARY KEY",
+        Dialect::Postgres => "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+    };
+    sql.replace("{seq}", seq)
+}
+
+/// Applies the migrations not yet applied, each in its own transaction. On PostgreSQL an
+/// advisory lock keeps two starting processes from migrating at once.
+pub fn apply(conn: &mut dyn Conn) -> Result<(), DbError> {
+    conn.batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    )?;
+    for (version, name, sql) in MIGRATIONS {
+        conn.batch("BEGIN")?;
+        if conn.dialect() == Dialect::Postgres {
+            conn.query("SELECT pg_advisory_xact_lock(7302021)", &[])?;
+        }
+        let done = conn
+            .query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[(*version).into()])?
+            .is_some();
+        if !done {
+            if let Err(e) = conn.batch(&render(sql, conn.dialect())) {
+                let _ = conn.batch("ROLLBACK");
+                return Err(DbError::Other(format!("migration {version} ({name}): {e}")));
+            }
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, CURRENT_TIMESTAMP)",
+                &[(*version).into(), (*name).into()],
+            )?;
+        }
+        conn.batch("COMMIT")?;
+    }
+    Ok(())
+}
