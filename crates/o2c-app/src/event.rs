@@ -1,0 +1,127 @@
+//! The event log and the outbox. `emit` writes the event in the caller's transaction, next to
+//! the state change it describes; if an automation reacts to this type, the same transaction
+//! queues it in the outbox. The log is append-only: nothing updates or deletes an event.
+
+use crate::context::Ctx;
+use crate::error::Result;
+use o2c_store::{Conn, params};
+use serde::Serialize;
+
+macro_rules! event_types {
+    ($($variant:ident => $name:literal, reacted: $reacted:literal;)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EventType { $($variant),* }
+
+        impl EventType {
+            pub const ALL: &'static [EventType] = &[$(EventType::$variant),*];
+            pub fn as_str(&self) -> &'static str {
+                match self { $(EventType::$variant => $name),* }
+            }
+            /// Whether some automation reacts to it (and so it goes to the outbox).
+            pub fn is_reacted_to(&self) -> bool {
+                match self { $(EventType::$variant => $reacted),* }
+            }
+            pub fn parse(s: &str) -> Option<EventType> {
+                match s { $($name => Some(EventType::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+event_types! {
+    CustomerCreated => "customer.created", reacted: false;
+    ProductCreated => "product.created", reacted: false;
+    WarehouseCreated => "warehouse.created", reacted: false;
+    StockReceived => "stock.received", reacted: true;
+    OrderReceived => "order.received", reacted: true;
+    CreditApproved => "order.credit_approved", reacted: true;
+    CreditHeld => "order.credit_held", reacted: false;
+    CreditRejected => "order.credit_rejected", reacted: false;
+    StockReserved => "order.stock_reserved", reacted: true;
+    Backordered => "order.backordered", reacted: false;
+    ShipmentPlanned => "shipment.planned", reacted: false;
+    ShipmentDispatched => "shipment.dispatched", reacted: true;
+    InvoiceIssued => "invoice.issued", reacted: true;
+    PaymentReceived => "payment.received", reacted: true;
+    PaymentApplied => "payment.applied", reacted: false;
+    InvoicePaid => "invoice.paid", reacted: true;
+    OrderClosed => "order.closed", reacted: false;
+    OrderCancelled => "order.cancelled", reacted: false;
+    ApiKeyCreated => "api_key.created", reacted: false;
+}
+
+pub struct NewEvent<'a, D: Serialize> {
+    pub kind: EventType,
+    pub aggregate_type: &'static str,
+    pub aggregate_id: &'a str,
+    pub order_id: Option<&'a str>,
+    pub customer_id: Option<&'a str>,
+    pub data: D,
+}
+
+pub fn emit<D: Serialize>(conn: &mut dyn Conn, ctx: &Ctx, e: NewEvent<'_, D>) -> Result<()> {
+    let id = o2c_core::id::EventId::generate(ctx.ids.as_ref());
+    let data = serde_json::to_string(&e.data)?;
+    let row = conn.query_one(
+        "INSERT INTO events (id, occurred_at, type, aggregate_type, aggregate_id, order_id, customer_id, actor_kind, actor_id, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
+        params![
+            id.as_str(),
+            ctx.timestamp(),
+            e.kind.as_str(),
+            e.aggregate_type,
+            e.aggregate_id,
+            e.order_id,
+            e.customer_id,
+            ctx.actor.kind(),
+            ctx.actor.name(),
+            data
+        ],
+    )?;
+    if e.kind.is_reacted_to() {
+        conn.execute("INSERT INTO outbox (event_seq) VALUES ($1)", params![row.int(0)])?;
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EventRecord {
+    pub seq: i64,
+    pub id: String,
+    pub occurred_at: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub actor: ActorRecord,
+    pub data: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActorRecord {
+    pub kind: String,
+    pub id: String,
+}
+
+/// The audit trail of an order, oldest first: who or what did each step, and when.
+pub fn for_order(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<EventRecord>> {
+    let rows = conn.query(
+        "SELECT seq, id, occurred_at, type, aggregate_type, aggregate_id, actor_kind, actor_id, data
+         FROM events WHERE order_id = $1 ORDER BY seq",
+        params![order_id],
+    )?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventRecord {
+                seq: r.int(0),
+                id: r.text(1),
+                occurred_at: r.text(2),
+                kind: r.text(3),
+                aggregate_type: r.text(4),
+                aggregate_id: r.text(5),
+                actor: ActorRecord { kind: r.text(6), id: r.text(7) },
+                data: serde_json::from_str(&r.text(8))?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,424 @@
+//! Orders: intake (validated, priced, taxed), status, cancellation, closing.
+
+use crate::context::Ctx;
+use crate::customer::{self, adjust_balances};
+use crate::error::{AppError, Result, not_found};
+use crate::event::{self, EventType, NewEvent};
+use crate::{inventory, shipment};
+use o2c_core::customer::Address;
+use o2c_core::id::OrderId;
+use o2c_core::order::{LineQuantities, OrderAction, OrderStatus, fulfilment_of};
+use o2c_core::tax::{TaxCategory, TaxableLine, tax_breakdown};
+use o2c_core::{Currency, DomainError, Money, Percent};
+use o2c_store::{Conn, Value, params};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderRequest {
+    pub customer_id: String,
+    /// Optional: when given it must be the customer's currency.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub customer_reference: Option<String>,
+    /// Optional: defaults to the customer's shipping address.
+    #[serde(default)]
+    pub ship_to: Option<Address>,
+    pub lines: Vec<OrderLineRequest>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderLineRequest {
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Order {
+    pub id: String,
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub currency: Currency,
+    pub customer_reference: Option<String>,
+    pub ship_to: Address,
+    pub lines: Vec<OrderLine>,
+    pub net: Money,
+    pub tax: Money,
+    pub gross: Money,
+    pub received_at: String,
+    pub closed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderLine {
+    pub line_no: i64,
+    pub sku: String,
+    pub description: String,
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub net: Money,
+    pub tax_category: TaxCategory,
+    pub tax_rate: Percent,
+    pub allocated: i64,
+    pub shipped: i64,
+    pub invoiced: i64,
+}
+
+/// Checks what needs no database first, so a bad request costs nothing.
+fn check_shape(r: &OrderRequest) -> Result<()> {
+    if r.lines.is_empty() {
+        return Err(DomainError::NoLines.into());
+    }
+    for (i, l) in r.lines.iter().enumerate() {
+        if l.quantity <= 0 {
+            return Err(DomainError::QuantityNotPositive { line: i + 1, quantity: l.quantity }.into());
+        }
+    }
+    Ok(())
+}
+
+/// Validates, prices and records a new order; the engine takes it from `order.received`.
+pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<Order> {
+    check_shape(r)?;
+    let cust = customer::find(conn, &r.customer_id)?.ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
+    if let Some(c) = &r.currency {
+        let got = Currency::parse(c).map_err(DomainError::money("currency"))?;
+        if got != cust.currency {
+            return Err(DomainError::CurrencyMismatch { field: "currency", expected: cust.currency, got }.into());
+        }
+    }
+    if cust.billing_address.is_none() {
+        return Err(DomainError::MissingAddress { which: "billing" }.into());
+    }
+    let ship_to = match &r.ship_to {
+        Some(a) => Address::parse(a.clone(), "ship_to")?,
+        None => cust.shipping_address.clone().ok_or(DomainError::MissingAddress { which: "shipping" })?,
+    };
+    let products = load_products(conn, r)?;
+    let rates = tax_rates(conn, &ship_to.country)?;
+    let id = OrderId::generate(ctx.ids.as_ref());
+    let mut line_rows = Vec::with_capacity(r.lines.len());
+    let mut taxable = Vec::with_capacity(r.lines.len());
+    for (i, l) in r.lines.iter().enumerate() {
+        let p = &products[&l.sku];
+        if p.currency != cust.currency {
+            return Err(DomainError::CurrencyMismatch { field: "lines.sku", expected: cust.currency, got: p.currency }.into());
+        }
+        let unit = Money::new(p.price_minor, p.currency);
+        let net = unit.checked_mul(l.quantity).map_err(DomainError::money(format!("lines[{i}].quantity")))?;
+        let rate = rates.get(&p.category).copied().unwrap_or(Percent::from_basis_points(0));
+        taxable.push(TaxableLine { category: p.category, rate, net });
+        line_rows.push(vec![
+            Value::from(id.as_str()),
+            Value::from(i + 1),
+            Value::from(cust.id.as_str()),
+            Value::from(p.id.as_str()),
+            Value::from(l.sku.as_str()),
+            Value::from(p.name.as_str()),
+            Value::from(l.quantity),
+            Value::from(p.price_minor),
+            Value::from(net.minor()),
+            Value::from(p.category.as_str()),
+            Value::from(rate.basis_points()),
+        ]);
+    }
+    let breakdown = tax_breakdown(&taxable)?;
+    let net = Money::sum(cust.currency, breakdown.iter().map(|b| b.taxable))?;
+    let tax = Money::sum(cust.currency, breakdown.iter().map(|b| b.tax))?;
+    let gross = net.checked_add(tax)?;
+    conn.execute(
+        "INSERT INTO orders (id, customer_id, currency, status, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at)
+         VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9)",
+        params![
+            id.as_str(),
+            cust.id.as_str(),
+            cust.currency.code(),
+            r.customer_reference.as_deref(),
+            serde_json::to_string(&ship_to)?,
+            net.minor(),
+            tax.minor(),
+            gross.minor(),
+            ctx.timestamp()
+        ],
+    )?;
+    conn.insert_rows(
+        "order_lines",
+        &["order_id", "line_no", "customer_id", "product_id", "sku", "description", "quantity", "unit_price_minor", "net_minor", "tax_category", "tax_rate_bp"],
+        &line_rows,
+    )?;
+    event::emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind: EventType::OrderReceived,
+            aggregate_type: "order",
+            aggregate_id: id.as_str(),
+            order_id: Some(id.as_str()),
+            customer_id: Some(cust.id.as_str()),
+            data: json!({"customer_reference": r.customer_reference, "gross": gross, "lines": r.lines}),
+        },
+    )?;
+    get(conn, id.as_str())
+}
+
+struct ProductRef {
+    id: String,
+    name: String,
+    price_minor: i64,
+    currency: Currency,
+    category: TaxCategory,
+}
+
+fn load_products(conn: &mut dyn Conn, r: &OrderRequest) -> Result<HashMap<String, ProductRef>> {
+    let placeholders: Vec<String> = (1..=r.lines.len()).map(|i| format!("${i}")).collect();
+    let skus: Vec<Value> = r.lines.iter().map(|l| Value::from(l.sku.as_str())).collect();
+    let rows = conn.query(
+        &format!("SELECT sku, id, name, unit_price_minor, currency, tax_category FROM products WHERE sku IN ({})", placeholders.join(", ")),
+        &skus,
+    )?;
+    let mut out = HashMap::new();
+    for row in rows {
+        out.insert(
+            row.text(0),
+            ProductRef {
+                id: row.text(1),
+                name: row.text(2),
+                price_minor: row.int(3),
+                currency: Currency::parse(&row.text(4)).map_err(|e| AppError::Internal(e.to_string()))?,
+                category: TaxCategory::parse(&row.text(5)).unwrap_or(TaxCategory::Standard),
+            },
+        );
+    }
+    if let Some((i, l)) = r.lines.iter().enumerate().find(|(_, l)| !out.contains_key(&l.sku)) {
+        return Err(DomainError::UnknownSku { line: i + 1, sku: l.sku.clone() }.into());
+    }
+    Ok(out)
+}
+
+/// Tax rates by category for a ship-to country, falling back to the `*` defaults.
+fn tax_rates(conn: &mut dyn Conn, country: &str) -> Result<HashMap<TaxCategory, Percent>> {
+    let mut out = HashMap::new();
+    for r in conn.query("SELECT category, country, rate_bp FROM tax_rates WHERE country IN ($1, '*') ORDER BY country DESC", params![country])? {
+        if let Some(cat) = TaxCategory::parse(&r.text(0)) {
+            // Descending puts the country's own rate before the '*' default.
+            out.entry(cat).or_insert(Percent::from_basis_points(r.int(2)));
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) struct OrderHead {
+    pub customer_id: String,
+    pub status: OrderStatus,
+    pub gross_minor: i64,
+    pub uninvoiced_minor: i64,
+    pub currency: Currency,
+}
+
+/// Loads the order's head, locked for the rest of the transaction on PostgreSQL.
+pub(crate) fn head_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<OrderHead> {
+    let sql = format!("SELECT customer_id, status, gross_minor, uninvoiced_minor, currency FROM orders WHERE id = $1{}", conn.for_update());
+    let r = conn.query_opt(&sql, params![order_id])?.ok_or_else(|| not_found("order", order_id))?;
+    Ok(OrderHead {
+        customer_id: r.text(0),
+        status: OrderStatus::parse(&r.text(1)).ok_or_else(|| AppError::Internal(format!("order {order_id} has unknown status")))?,
+        gross_minor: r.int(2),
+        uninvoiced_minor: r.int(3),
+        currency: Currency::parse(&r.text(4)).map_err(|e| AppError::Internal(e.to_string()))?,
+    })
+}
+
+pub(crate) fn set_status(conn: &mut dyn Conn, order_id: &str, status: OrderStatus) -> Result<()> {
+    conn.execute("UPDATE orders SET status = $2 WHERE id = $1", params![order_id, status.as_str()])?;
+    Ok(())
+}
+
+pub(crate) struct LineRow {
+    pub line_no: i64,
+    pub product_id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub allocated: i64,
+    pub shipped: i64,
+    pub invoiced: i64,
+    pub unit_price_minor: i64,
+    pub description: String,
+    pub tax_category: TaxCategory,
+    pub tax_rate_bp: i64,
+}
+
+/// The order's lines, with the order row locked first so concurrent reservations queue up.
+pub(crate) fn lines_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<(String, Vec<LineRow>)> {
+    let head = head_for_update(conn, order_id)?;
+    let lines = read_lines(conn, order_id)?;
+    Ok((head.customer_id, lines))
+}
+
+/// Moves an approved order's status to what its lines say (backordered, reserved, shipped…).
+pub(crate) fn refresh_fulfilment(conn: &mut dyn Conn, order_id: &str) -> Result<OrderStatus> {
+    let head = head_for_update(conn, order_id)?;
+    let q: Vec<LineQuantities> = conn
+        .query("SELECT quantity, allocated, shipped FROM order_lines WHERE order_id = $1", params![order_id])?
+        .iter()
+        .map(|r| LineQuantities { ordered: r.int(0), allocated: r.int(1), shipped: r.int(2) })
+        .collect();
+    let next = head.status.transition(order_id, OrderAction::Fulfil(fulfilment_of(&q)))?;
+    if next != head.status {
+        set_status(conn, order_id, next)?;
+    }
+    Ok(next)
+}
+
+/// Cancels an order before anything was dispatched: releases its stock and its exposure.
+pub fn cancel_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, reason: Option<&str>) -> Result<Order> {
+    let head = head_for_update(conn, order_id)?;
+    let next = head.status.transition(order_id, OrderAction::Cancel)?;
+    let released = inventory::release_order_in_tx(conn, order_id)?;
+    shipment::cancel_planned_in_tx(conn, order_id)?;
+    adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
+    conn.execute("UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1", params![order_id, next.as_str()])?;
+    event::emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind: EventType::OrderCancelled,
+            aggregate_type: "order",
+            aggregate_id: order_id,
+            order_id: Some(order_id),
+            customer_id: Some(&head.customer_id),
+            data: json!({"reason": reason, "released_quantity": released, "previous_status": head.status}),
+        },
+    )?;
+    get(conn, order_id)
+}
+
+/// Closes a shipped order once every line is invoiced and every invoice paid.
+pub fn close_if_settled_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<bool> {
+    let head = head_for_update(conn, order_id)?;
+    if head.status != OrderStatus::Shipped {
+        return Ok(false);
+    }
+    let pending = conn.query_one(
+        "SELECT (SELECT COUNT(*) FROM order_lines WHERE order_id = $1 AND invoiced < quantity)
+              + (SELECT COUNT(*) FROM invoices WHERE order_id = $1 AND open_minor > 0)",
+        params![order_id],
+    )?;
+    if pending.int(0) > 0 {
+        return Ok(false);
+    }
+    let next = head.status.transition(order_id, OrderAction::Close)?;
+    conn.execute("UPDATE orders SET status = $2, closed_at = $3 WHERE id = $1", params![order_id, next.as_str(), ctx.timestamp()])?;
+    event::emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind: EventType::OrderClosed,
+            aggregate_type: "order",
+            aggregate_id: order_id,
+            order_id: Some(order_id),
+            customer_id: Some(&head.customer_id),
+            data: json!({}),
+        },
+    )?;
+    Ok(true)
+}
+
+pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
+    let r = conn
+        .query_opt(
+            "SELECT id, customer_id, status, currency, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, closed_at
+             FROM orders WHERE id = $1",
+            params![id],
+        )?
+        .ok_or_else(|| not_found("order", id))?;
+    let currency = Currency::parse(&r.text(3)).map_err(|e| AppError::Internal(e.to_string()))?;
+    let rows = read_lines(conn, id)?;
+    let lines = rows
+        .into_iter()
+        .map(|l| OrderLine {
+            line_no: l.line_no,
+            sku: l.sku,
+            description: l.description,
+            quantity: l.quantity,
+            unit_price: Money::new(l.unit_price_minor, currency),
+            net: Money::new(l.unit_price_minor * l.quantity, currency),
+            tax_category: l.tax_category,
+            tax_rate: Percent::from_basis_points(l.tax_rate_bp),
+            allocated: l.allocated,
+            shipped: l.shipped,
+            invoiced: l.invoiced,
+        })
+        .collect();
+    Ok(Order {
+        id: r.text(0),
+        customer_id: r.text(1),
+        status: OrderStatus::parse(&r.text(2)).ok_or_else(|| AppError::Internal("unknown order status".into()))?,
+        currency,
+        customer_reference: r.opt_text(4),
+        ship_to: serde_json::from_str(&r.text(5))?,
+        lines,
+        net: Money::new(r.int(6), currency),
+        tax: Money::new(r.int(7), currency),
+        gross: Money::new(r.int(8), currency),
+        received_at: r.text(9),
+        closed_at: r.opt_text(10),
+    })
+}
+
+fn read_lines(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<LineRow>> {
+    let lines = conn
+        .query(
+            "SELECT line_no, product_id, sku, quantity, allocated, shipped, invoiced, unit_price_minor, description, tax_category, tax_rate_bp
+             FROM order_lines WHERE order_id = $1 ORDER BY line_no",
+            params![order_id],
+        )?
+        .iter()
+        .map(|r| LineRow {
+            line_no: r.int(0),
+            product_id: r.text(1),
+            sku: r.text(2),
+            quantity: r.int(3),
+            allocated: r.int(4),
+            shipped: r.int(5),
+            invoiced: r.int(6),
+            unit_price_minor: r.int(7),
+            description: r.text(8),
+            tax_category: TaxCategory::parse(&r.text(9)).unwrap_or(TaxCategory::Standard),
+            tax_rate_bp: r.int(10),
+        })
+        .collect();
+    Ok(lines)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderSummary {
+    pub id: String,
+    pub customer_id: String,
+    pub status: String,
+    pub gross: Money,
+    pub received_at: String,
+}
+
+pub fn list(conn: &mut dyn Conn, status: Option<&str>, customer_id: Option<&str>, limit: i64) -> Result<Vec<OrderSummary>> {
+    conn.query(
+        "SELECT id, customer_id, status, gross_minor, currency, received_at FROM orders
+         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR customer_id = $2)
+         ORDER BY received_at DESC, id DESC LIMIT $3",
+        params![status, customer_id, limit],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(OrderSummary {
+            id: r.text(0),
+            customer_id: r.text(1),
+            status: r.text(2),
+            gross: Money::new(r.int(3), Currency::parse(&r.text(4)).map_err(|e| AppError::Internal(e.to_string()))?),
+            received_at: r.text(5),
+        })
+    })
+    .collect()
+}
