@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod order;
 pub mod payment;
 pub mod shipment;
+pub mod testing;
 
 pub use context::{Clock, Ctx, ManualClock, SystemClock, UuidV7Ids};
 pub use error::{AppError, Result};
