@@ -18,7 +18,10 @@ pub struct ApiKey {
 }
 
 pub fn hash_secret(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn new_secret() -> String {
@@ -28,9 +31,19 @@ fn new_secret() -> String {
 }
 
 /// Creates a key; returns it with its secret, which is not stored and cannot be shown again.
-pub fn create_in_tx(conn: &mut dyn Conn, ctx: &Ctx, role: Role, label: &str) -> Result<(ApiKey, String)> {
+pub fn create_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    role: Role,
+    label: &str,
+) -> Result<(ApiKey, String)> {
     let secret = new_secret();
-    let key = ApiKey { id: ApiKeyId::generate(ctx.ids.as_ref()).to_string(), role, label: label.to_string(), created_at: ctx.timestamp() };
+    let key = ApiKey {
+        id: ApiKeyId::generate(ctx.ids.as_ref()).to_string(),
+        role,
+        label: label.to_string(),
+        created_at: ctx.timestamp(),
+    };
     conn.execute(
         "INSERT INTO api_keys (id, role, secret_hash, label, created_at) VALUES ($1, $2, $3, $4, $5)",
         params![key.id.as_str(), role.as_str(), hash_secret(&secret), label, key.created_at.as_str()],
@@ -38,7 +51,14 @@ pub fn create_in_tx(conn: &mut dyn Conn, ctx: &Ctx, role: Role, label: &str) -> 
     event::emit(
         conn,
         ctx,
-        NewEvent { kind: EventType::ApiKeyCreated, aggregate_type: "api_key", aggregate_id: &key.id, order_id: None, customer_id: None, data: &key },
+        NewEvent {
+            kind: EventType::ApiKeyCreated,
+            aggregate_type: "api_key",
+            aggregate_id: &key.id,
+            order_id: None,
+            customer_id: None,
+            data: &key,
+        },
     )?;
     Ok((key, secret))
 }
@@ -48,7 +68,14 @@ pub fn find_by_secret(conn: &mut dyn Conn, secret: &str) -> Result<Option<ApiKey
         "SELECT id, role, label, created_at FROM api_keys WHERE secret_hash = $1 AND revoked_at IS NULL",
         params![hash_secret(secret)],
     )?;
-    Ok(row.and_then(|r| Role::parse(&r.text(1)).map(|role| ApiKey { id: r.text(0), role, label: r.text(2), created_at: r.text(3) })))
+    Ok(row.and_then(|r| {
+        Role::parse(&r.text(1)).map(|role| ApiKey {
+            id: r.text(0),
+            role,
+            label: r.text(2),
+            created_at: r.text(3),
+        })
+    }))
 }
 
 pub fn list(conn: &mut dyn Conn) -> Result<Vec<ApiKey>> {
@@ -60,5 +87,7 @@ pub fn list(conn: &mut dyn Conn) -> Result<Vec<ApiKey>> {
 }
 
 pub fn count(conn: &mut dyn Conn) -> Result<i64> {
-    Ok(conn.query_one("SELECT COUNT(*) FROM api_keys", params![])?.int(0))
+    Ok(conn
+        .query_one("SELECT COUNT(*) FROM api_keys", params![])?
+        .int(0))
 }

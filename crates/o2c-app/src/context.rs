@@ -45,7 +45,10 @@ const BASE32: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
 impl IdGen for UuidV7Ids {
     fn next_raw(&self) -> String {
         let v = uuid::Uuid::now_v7().as_u128();
-        (0..26).rev().map(|i| BASE32[((v >> (i * 5)) & 31) as usize] as char).collect()
+        (0..26)
+            .rev()
+            .map(|i| BASE32[((v >> (i * 5)) & 31) as usize] as char)
+            .collect()
     }
 }
 
@@ -61,10 +64,15 @@ impl Ctx {
         self.now.date_naive()
     }
     pub fn timestamp(&self) -> String {
-        self.now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+        self.now
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
     }
     /// The same moment and ids, acting as an automation rule.
     pub fn as_rule(&self, rule: &'static str) -> Ctx {
-        Ctx { actor: Actor::Rule(rule), now: self.now, ids: self.ids.clone() }
+        Ctx {
+            actor: Actor::Rule(rule),
+            now: self.now,
+            ids: self.ids.clone(),
+        }
     }
 }

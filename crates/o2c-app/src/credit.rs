@@ -31,7 +31,11 @@ pub fn auto_decide_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Resu
     match decision.outcome {
         CreditOutcome::Approve => approve(conn, ctx, order_id, &head, &decision.reason, None),
         CreditOutcome::Hold => {
-            set_status(conn, order_id, head.status.transition(order_id, OrderAction::HoldCredit)?)?;
+            set_status(
+                conn,
+                order_id,
+                head.status.transition(order_id, OrderAction::HoldCredit)?,
+            )?;
             event::emit(
                 conn,
                 ctx,
@@ -48,8 +52,17 @@ pub fn auto_decide_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Resu
     }
 }
 
-fn approve(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, head: &order::OrderHead, reason: &str, comment: Option<&str>) -> Result<()> {
-    let next = head.status.transition(order_id, OrderAction::ApproveCredit)?;
+fn approve(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    head: &order::OrderHead,
+    reason: &str,
+    comment: Option<&str>,
+) -> Result<()> {
+    let next = head
+        .status
+        .transition(order_id, OrderAction::ApproveCredit)?;
     conn.execute(
         "UPDATE orders SET status = $2, uninvoiced_minor = gross_minor WHERE id = $1",
         params![order_id, next.as_str()],
@@ -69,7 +82,14 @@ fn approve(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, head: &order::OrderHe
     )
 }
 
-fn record(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, customer_id: &str, d: &CreditDecision, comment: Option<&str>) -> Result<()> {
+fn record(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    customer_id: &str,
+    d: &CreditDecision,
+    comment: Option<&str>,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO credit_decisions (id, order_id, customer_id, outcome, rule, exposure_minor, limit_minor, currency, reason, actor_kind, actor_id, comment, decided_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -110,7 +130,13 @@ pub struct ReviewRequest {
 }
 
 /// A credit analyst releases (approves) or rejects an order on hold.
-pub fn review_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, decision: ReviewDecision, comment: Option<&str>) -> Result<order::Order> {
+pub fn review_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    decision: ReviewDecision,
+    comment: Option<&str>,
+) -> Result<order::Order> {
     let head = head_for_update(conn, order_id)?;
     if head.status != OrderStatus::CreditHold {
         return Err(DomainError::IllegalStateTransition {
@@ -126,23 +152,47 @@ pub fn review_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, decision: Re
     }
     let cust = customer::get(conn, &head.customer_id)?;
     let (outcome, rule, reason) = match decision {
-        ReviewDecision::Approve => (CreditOutcome::Approve, "credit.manual_release", "released by a credit analyst"),
-        ReviewDecision::Reject => (CreditOutcome::Hold, "credit.manual_reject", "rejected by a credit analyst"),
+        ReviewDecision::Approve => (
+            CreditOutcome::Approve,
+            "credit.manual_release",
+            "released by a credit analyst",
+        ),
+        ReviewDecision::Reject => (
+            CreditOutcome::Hold,
+            "credit.manual_reject",
+            "rejected by a credit analyst",
+        ),
     };
-    let exposure_after = cust.exposure.checked_add(Money::new(head.gross_minor, head.currency))?;
+    let exposure_after = cust
+        .exposure
+        .checked_add(Money::new(head.gross_minor, head.currency))?;
     record(
         conn,
         ctx,
         order_id,
         &head.customer_id,
-        &CreditDecision { outcome, rule, exposure_after, limit: cust.credit_limit, reason: reason.into() },
+        &CreditDecision {
+            outcome,
+            rule,
+            exposure_after,
+            limit: cust.credit_limit,
+            reason: reason.into(),
+        },
         comment,
     )?;
-    conn.execute("UPDATE orders SET touched_by_person = 1 WHERE id = $1", params![order_id])?;
+    conn.execute(
+        "UPDATE orders SET touched_by_person = 1 WHERE id = $1",
+        params![order_id],
+    )?;
     match decision {
         ReviewDecision::Approve => approve(conn, ctx, order_id, &head, reason, comment)?,
         ReviewDecision::Reject => {
-            set_status(conn, order_id, head.status.transition(order_id, OrderAction::RejectCredit)?)?;
+            set_status(
+                conn,
+                order_id,
+                head.status
+                    .transition(order_id, OrderAction::RejectCredit)?,
+            )?;
             event::emit(
                 conn,
                 ctx,

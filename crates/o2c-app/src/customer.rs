@@ -43,7 +43,8 @@ impl NewCustomer {
             return Err(DomainError::invalid("name", "must not be empty").into());
         }
         let currency = Currency::parse(&r.currency).map_err(DomainError::money("currency"))?;
-        let credit_limit = Money::parse(&r.credit_limit, currency).map_err(DomainError::money("credit_limit"))?;
+        let credit_limit =
+            Money::parse(&r.credit_limit, currency).map_err(DomainError::money("credit_limit"))?;
         if credit_limit.is_negative() {
             return Err(DomainError::invalid("credit_limit", "must not be negative").into());
         }
@@ -58,8 +59,14 @@ impl NewCustomer {
             currency,
             payment_terms_days: parse_payment_terms_days(r.payment_terms_days)?,
             credit_limit,
-            billing_address: r.billing_address.map(|a| Address::parse(a, "billing_address")).transpose()?,
-            shipping_address: r.shipping_address.map(|a| Address::parse(a, "shipping_address")).transpose()?,
+            billing_address: r
+                .billing_address
+                .map(|a| Address::parse(a, "billing_address"))
+                .transpose()?,
+            shipping_address: r
+                .shipping_address
+                .map(|a| Address::parse(a, "shipping_address"))
+                .transpose()?,
         })
     }
 }
@@ -88,7 +95,11 @@ const COLUMNS: &str = "id, name, email, currency, payment_terms_days, credit_lim
 fn from_row(r: &Row) -> Result<Customer> {
     let currency = Currency::parse(&r.text(3)).map_err(|e| AppError::Internal(e.to_string()))?;
     let m = |i| Money::new(r.int(i), currency);
-    let addr = |i| r.opt_text(i).map(|s| serde_json::from_str::<Address>(&s)).transpose();
+    let addr = |i| {
+        r.opt_text(i)
+            .map(|s| serde_json::from_str::<Address>(&s))
+            .transpose()
+    };
     Ok(Customer {
         id: r.text(0),
         name: r.text(1),
@@ -141,7 +152,13 @@ pub fn create_in_tx(conn: &mut dyn Conn, ctx: &Ctx, c: &NewCustomer) -> Result<C
 }
 
 pub fn find(conn: &mut dyn Conn, id: &str) -> Result<Option<Customer>> {
-    conn.query_opt(&format!("SELECT {COLUMNS} FROM customers WHERE id = $1"), params![id])?.as_ref().map(from_row).transpose()
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM customers WHERE id = $1"),
+        params![id],
+    )?
+    .as_ref()
+    .map(from_row)
+    .transpose()
 }
 
 pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Customer> {
@@ -149,10 +166,13 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Customer> {
 }
 
 pub fn list(conn: &mut dyn Conn, limit: i64, offset: i64) -> Result<Vec<Customer>> {
-    conn.query(&format!("SELECT {COLUMNS} FROM customers ORDER BY name, id LIMIT $1 OFFSET $2"), params![limit, offset])?
-        .iter()
-        .map(from_row)
-        .collect()
+    conn.query(
+        &format!("SELECT {COLUMNS} FROM customers ORDER BY name, id LIMIT $1 OFFSET $2"),
+        params![limit, offset],
+    )?
+    .iter()
+    .map(from_row)
+    .collect()
 }
 
 /// Moves the customer's running exposure figures; every change of an open item or open order
@@ -169,7 +189,12 @@ pub fn adjust_balances(
                               open_orders_minor = open_orders_minor + $3,
                               unapplied_cash_minor = unapplied_cash_minor + $4
          WHERE id = $1",
-        params![customer_id, receivables_delta, open_orders_delta, unapplied_delta],
+        params![
+            customer_id,
+            receivables_delta,
+            open_orders_delta,
+            unapplied_delta
+        ],
     )?;
     Ok(())
 }
@@ -215,5 +240,9 @@ pub fn account(conn: &mut dyn Conn, id: &str) -> Result<Account> {
         })
         .collect();
     let open_items_total = Money::sum(cur, open_items.iter().map(|i| i.open))?;
-    Ok(Account { customer, open_items, open_items_total })
+    Ok(Account {
+        customer,
+        open_items,
+        open_items_total,
+    })
 }

@@ -50,22 +50,41 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
 
 fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
     let Some(kind) = ev.kind else { return Ok(()) };
-    let Some(rule) = rule_for(kind) else { return Ok(()) };
+    let Some(rule) = rule_for(kind) else {
+        return Ok(());
+    };
     let ctx = ctx.as_rule(rule);
-    let order_id = || ev.order_id.clone().ok_or_else(|| AppError::Internal(format!("event {} has no order", ev.seq)));
+    let order_id = || {
+        ev.order_id
+            .clone()
+            .ok_or_else(|| AppError::Internal(format!("event {} has no order", ev.seq)))
+    };
     match kind {
         EventType::OrderReceived => credit::auto_decide_in_tx(conn, &ctx, &order_id()?),
-        EventType::CreditApproved => inventory::reserve_in_tx(conn, &ctx, &order_id()?, None).map(drop),
+        EventType::CreditApproved => {
+            inventory::reserve_in_tx(conn, &ctx, &order_id()?, None).map(drop)
+        }
         EventType::StockReserved => shipment::plan_in_tx(conn, &ctx, &order_id()?).map(drop),
-        EventType::ShipmentDispatched => invoice::issue_for_shipment_in_tx(conn, &ctx, &ev.aggregate_id).map(drop),
-        EventType::InvoiceIssued => payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id),
+        EventType::ShipmentDispatched => {
+            invoice::issue_for_shipment_in_tx(conn, &ctx, &ev.aggregate_id).map(drop)
+        }
+        EventType::InvoiceIssued => {
+            payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)
+        }
         EventType::PaymentReceived => {
             let data: serde_json::Value = serde_json::from_str(&ev.data)?;
-            let named: Vec<String> = data["invoice_ids"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+            let named: Vec<String> = data["invoice_ids"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
             payment::auto_apply_in_tx(conn, &ctx, &ev.aggregate_id, &named)
         }
         EventType::InvoicePaid => order::close_if_settled_in_tx(conn, &ctx, &order_id()?).map(drop),
-        EventType::StockReceived => inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id),
+        EventType::StockReceived => {
+            inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id)
+        }
         _ => Ok(()),
     }
 }
@@ -91,9 +110,22 @@ pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOu
     let mut after = 0i64;
     while out.processed + out.failed < limit {
         let batch: Vec<Pending> = conn
-            .query(&sql, params![MAX_ATTEMPTS, after, (limit - out.processed - out.failed) as i64])?
+            .query(
+                &sql,
+                params![
+                    MAX_ATTEMPTS,
+                    after,
+                    (limit - out.processed - out.failed) as i64
+                ],
+            )?
             .iter()
-            .map(|r| Pending { seq: r.int(0), kind: EventType::parse(&r.text(1)), aggregate_id: r.text(2), order_id: r.opt_text(3), data: r.text(4) })
+            .map(|r| Pending {
+                seq: r.int(0),
+                kind: EventType::parse(&r.text(1)),
+                aggregate_id: r.text(2),
+                order_id: r.opt_text(3),
+                data: r.text(4),
+            })
             .collect();
         if batch.is_empty() {
             break;
@@ -123,7 +155,13 @@ pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOu
         for chunk in done.chunks(500) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let values: Vec<o2c_store::Value> = chunk.iter().map(|s| (*s).into()).collect();
-            conn.execute(&format!("DELETE FROM outbox WHERE event_seq IN ({})", placeholders.join(", ")), &values)?;
+            conn.execute(
+                &format!(
+                    "DELETE FROM outbox WHERE event_seq IN ({})",
+                    placeholders.join(", ")
+                ),
+                &values,
+            )?;
         }
         // Reactions may have emitted new events (with higher seq): the next round picks them up.
     }

@@ -15,7 +15,10 @@ pub enum AppError {
 
 impl From<MoneyError> for AppError {
     fn from(e: MoneyError) -> Self {
-        AppError::Domain(DomainError::Money { field: "amount".into(), source: e })
+        AppError::Domain(DomainError::Money {
+            field: "amount".into(),
+            source: e,
+        })
     }
 }
 
@@ -48,5 +51,8 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 
 /// Shorthand for "no such document".
 pub fn not_found(document: &'static str, id: &str) -> AppError {
-    AppError::Domain(DomainError::NotFound { document, id: id.to_string() })
+    AppError::Domain(DomainError::NotFound {
+        document,
+        id: id.to_string(),
+    })
 }

@@ -79,7 +79,10 @@ pub fn emit<D: Serialize>(conn: &mut dyn Conn, ctx: &Ctx, e: NewEvent<'_, D>) ->
         ],
     )?;
     if e.kind.is_reacted_to() {
-        conn.execute("INSERT INTO outbox (event_seq) VALUES ($1)", params![row.int(0)])?;
+        conn.execute(
+            "INSERT INTO outbox (event_seq) VALUES ($1)",
+            params![row.int(0)],
+        )?;
     }
     Ok(())
 }
@@ -119,7 +122,10 @@ pub fn for_order(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<EventRecord>
                 kind: r.text(3),
                 aggregate_type: r.text(4),
                 aggregate_id: r.text(5),
-                actor: ActorRecord { kind: r.text(6), id: r.text(7) },
+                actor: ActorRecord {
+                    kind: r.text(6),
+                    id: r.text(7),
+                },
                 data: serde_json::from_str(&r.text(8))?,
             })
         })

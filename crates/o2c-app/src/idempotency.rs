@@ -41,16 +41,26 @@ pub fn run(
         params![scope, key],
     )? {
         if r.text(0) != hash {
-            return Err(AppError::Domain(DomainError::IdempotencyKeyReusedWithDifferentBody(key.to_string())));
+            return Err(AppError::Domain(
+                DomainError::IdempotencyKeyReusedWithDifferentBody(key.to_string()),
+            ));
         }
-        return Ok(Stored { status: u16::try_from(r.int(1)).unwrap_or(200), body: r.text(2), replayed: true });
+        return Ok(Stored {
+            status: u16::try_from(r.int(1)).unwrap_or(200),
+            body: r.text(2),
+            replayed: true,
+        });
     }
     let (status, body) = work(conn)?;
     conn.execute(
         "INSERT INTO idempotency_keys (scope, key, request_hash, status, response, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         params![scope, key, hash, i64::from(status), body.as_str(), now],
     )?;
-    Ok(Stored { status, body, replayed: false })
+    Ok(Stored {
+        status,
+        body,
+        replayed: false,
+    })
 }
 
 /// Idempotency keys are opaque strings chosen by the client; keep them printable and short.

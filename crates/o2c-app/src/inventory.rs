@@ -29,12 +29,27 @@ pub struct Warehouse {
     pub priority: i64,
 }
 
-pub fn create_warehouse_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &WarehouseRequest) -> Result<Warehouse> {
+pub fn create_warehouse_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    r: &WarehouseRequest,
+) -> Result<Warehouse> {
     let code = r.code.trim().to_ascii_uppercase();
-    if code.is_empty() || code.len() > 20 || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(DomainError::invalid("code", "expected 1 to 20 letters, digits or dashes").into());
+    if code.is_empty()
+        || code.len() > 20
+        || !code.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(
+            DomainError::invalid("code", "expected 1 to 20 letters, digits or dashes").into(),
+        );
     }
-    if conn.query_opt("SELECT id FROM warehouses WHERE code = $1", params![code.as_str()])?.is_some() {
+    if conn
+        .query_opt(
+            "SELECT id FROM warehouses WHERE code = $1",
+            params![code.as_str()],
+        )?
+        .is_some()
+    {
         return Err(DomainError::DuplicateWarehouse(code).into());
     }
     let w = Warehouse {
@@ -50,23 +65,41 @@ pub fn create_warehouse_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &WarehouseReque
     event::emit(
         conn,
         ctx,
-        NewEvent { kind: EventType::WarehouseCreated, aggregate_type: "warehouse", aggregate_id: &w.id, order_id: None, customer_id: None, data: &w },
+        NewEvent {
+            kind: EventType::WarehouseCreated,
+            aggregate_type: "warehouse",
+            aggregate_id: &w.id,
+            order_id: None,
+            customer_id: None,
+            data: &w,
+        },
     )?;
     Ok(w)
 }
 
 pub fn list_warehouses(conn: &mut dyn Conn) -> Result<Vec<Warehouse>> {
     Ok(conn
-        .query("SELECT id, code, name, priority FROM warehouses ORDER BY priority, code", params![])?
+        .query(
+            "SELECT id, code, name, priority FROM warehouses ORDER BY priority, code",
+            params![],
+        )?
         .iter()
-        .map(|r| Warehouse { id: r.text(0), code: r.text(1), name: r.text(2), priority: r.int(3) })
+        .map(|r| Warehouse {
+            id: r.text(0),
+            code: r.text(1),
+            name: r.text(2),
+            priority: r.int(3),
+        })
         .collect())
 }
 
 fn warehouse_id_by_code(conn: &mut dyn Conn, code: &str) -> Result<String> {
-    conn.query_opt("SELECT id FROM warehouses WHERE code = $1", params![code.trim().to_ascii_uppercase()])?
-        .map(|r| r.text(0))
-        .ok_or_else(|| DomainError::UnknownWarehouse(code.to_string()).into())
+    conn.query_opt(
+        "SELECT id FROM warehouses WHERE code = $1",
+        params![code.trim().to_ascii_uppercase()],
+    )?
+    .map(|r| r.text(0))
+    .ok_or_else(|| DomainError::UnknownWarehouse(code.to_string()).into())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -123,9 +156,17 @@ pub fn create_product_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &ProductRequest) 
     }
     let category = match &r.tax_category {
         None => TaxCategory::Standard,
-        Some(c) => TaxCategory::parse(c).ok_or_else(|| DomainError::invalid("tax_category", "expected standard, reduced or zero"))?,
+        Some(c) => TaxCategory::parse(c).ok_or_else(|| {
+            DomainError::invalid("tax_category", "expected standard, reduced or zero")
+        })?,
     };
-    if conn.query_opt("SELECT id FROM products WHERE sku = $1", params![sku.as_str()])?.is_some() {
+    if conn
+        .query_opt(
+            "SELECT id FROM products WHERE sku = $1",
+            params![sku.as_str()],
+        )?
+        .is_some()
+    {
         return Err(DomainError::DuplicateSku(sku).into());
     }
     let id = ProductId::generate(ctx.ids.as_ref());
@@ -147,7 +188,11 @@ pub fn create_product_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &ProductRequest) 
     )?;
     for (i, level) in r.stock.iter().enumerate() {
         if level.quantity < 0 {
-            return Err(DomainError::invalid(format!("stock[{i}].quantity"), "must not be negative").into());
+            return Err(DomainError::invalid(
+                format!("stock[{i}].quantity"),
+                "must not be negative",
+            )
+            .into());
         }
         let wh = warehouse_id_by_code(conn, &level.warehouse)?;
         add_stock(conn, ctx, id.as_str(), &wh, level.quantity, "opening", None)?;
@@ -180,7 +225,15 @@ pub fn product_by_sku(conn: &mut dyn Conn, sku: &str) -> Result<Product> {
     })
 }
 
-fn add_stock(conn: &mut dyn Conn, ctx: &Ctx, product_id: &str, warehouse_id: &str, qty: i64, kind: &str, doc: Option<&str>) -> Result<()> {
+fn add_stock(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    product_id: &str,
+    warehouse_id: &str,
+    qty: i64,
+    kind: &str,
+    doc: Option<&str>,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, 0)
          ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
@@ -204,16 +257,38 @@ pub struct StockReceiptRequest {
 }
 
 /// Goods arrived: on hand goes up, and the engine releases waiting backorders first come, first served.
-pub fn receive_stock_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &StockReceiptRequest) -> Result<Product> {
+pub fn receive_stock_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    r: &StockReceiptRequest,
+) -> Result<Product> {
     if r.quantity <= 0 {
-        return Err(DomainError::QuantityNotPositive { line: 1, quantity: r.quantity }.into());
+        return Err(DomainError::QuantityNotPositive {
+            line: 1,
+            quantity: r.quantity,
+        }
+        .into());
     }
     let product_id = conn
-        .query_opt("SELECT id FROM products WHERE sku = $1", params![r.sku.as_str()])?
+        .query_opt(
+            "SELECT id FROM products WHERE sku = $1",
+            params![r.sku.as_str()],
+        )?
         .map(|row| row.text(0))
-        .ok_or_else(|| DomainError::UnknownSku { line: 1, sku: r.sku.clone() })?;
+        .ok_or_else(|| DomainError::UnknownSku {
+            line: 1,
+            sku: r.sku.clone(),
+        })?;
     let wh = warehouse_id_by_code(conn, &r.warehouse)?;
-    add_stock(conn, ctx, &product_id, &wh, r.quantity, "receipt", r.reference.as_deref())?;
+    add_stock(
+        conn,
+        ctx,
+        &product_id,
+        &wh,
+        r.quantity,
+        "receipt",
+        r.reference.as_deref(),
+    )?;
     event::emit(
         conn,
         ctx,
@@ -232,10 +307,17 @@ pub fn receive_stock_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &StockReceiptReque
 /// Reserves what is available for the order's unallocated lines (optionally only one product),
 /// records backorders for the rest, and moves the order's fulfilment status.
 /// Returns the quantity newly reserved.
-pub fn reserve_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, only_product: Option<&str>) -> Result<i64> {
+pub fn reserve_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    only_product: Option<&str>,
+) -> Result<i64> {
     let (customer_id, lines) = order::lines_for_update(conn, order_id)?;
-    let wanted: Vec<&order::LineRow> =
-        lines.iter().filter(|l| l.allocated < l.quantity && only_product.is_none_or(|p| p == l.product_id)).collect();
+    let wanted: Vec<&order::LineRow> = lines
+        .iter()
+        .filter(|l| l.allocated < l.quantity && only_product.is_none_or(|p| p == l.product_id))
+        .collect();
     if wanted.is_empty() {
         return Ok(0);
     }
@@ -267,7 +349,11 @@ pub fn reserve_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, only_produc
                 params![line.product_id.as_str(), wh.as_str(), qty],
             )?;
             if n != 1 {
-                return Err(DbError::Retryable(format!("stock of {} changed while reserving", line.product_id)).into());
+                return Err(DbError::Retryable(format!(
+                    "stock of {} changed while reserving",
+                    line.product_id
+                ))
+                .into());
             }
             conn.execute(
                 "INSERT INTO reservations (order_id, line_no, customer_id, product_id, warehouse_id, quantity, status) VALUES ($1, $2, $3, $4, $5, $6, 'open')",
@@ -284,21 +370,43 @@ pub fn reserve_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, only_produc
         }
         reserved_total += got;
         if got < need {
-            still_missing.push(json!({"line_no": line.line_no, "sku": line.sku, "quantity": need - got}));
+            still_missing
+                .push(json!({"line_no": line.line_no, "sku": line.sku, "quantity": need - got}));
             conn.execute(
                 "INSERT INTO backorders (order_id, line_no, product_id, customer_id) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id, line_no) DO NOTHING",
                 params![order_id, line.line_no, line.product_id.as_str(), customer_id.as_str()],
             )?;
         } else {
-            conn.execute("DELETE FROM backorders WHERE order_id = $1 AND line_no = $2", params![order_id, line.line_no])?;
+            conn.execute(
+                "DELETE FROM backorders WHERE order_id = $1 AND line_no = $2",
+                params![order_id, line.line_no],
+            )?;
         }
     }
-    let event_of = |kind, data| NewEvent { kind, aggregate_type: "order", aggregate_id: order_id, order_id: Some(order_id), customer_id: Some(&customer_id), data };
+    let event_of = |kind, data| NewEvent {
+        kind,
+        aggregate_type: "order",
+        aggregate_id: order_id,
+        order_id: Some(order_id),
+        customer_id: Some(&customer_id),
+        data,
+    };
     if !reserved.is_empty() {
-        event::emit(conn, ctx, event_of(EventType::StockReserved, json!({"reservations": reserved})))?;
+        event::emit(
+            conn,
+            ctx,
+            event_of(EventType::StockReserved, json!({"reservations": reserved})),
+        )?;
     }
     if !still_missing.is_empty() {
-        event::emit(conn, ctx, event_of(EventType::Backordered, json!({"backordered": still_missing})))?;
+        event::emit(
+            conn,
+            ctx,
+            event_of(
+                EventType::Backordered,
+                json!({"backordered": still_missing}),
+            ),
+        )?;
     }
     order::refresh_fulfilment(conn, order_id)?;
     Ok(reserved_total)
@@ -307,7 +415,10 @@ pub fn reserve_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, only_produc
 /// Stock arrived for a product: serve its backorders in the order they were placed.
 pub fn release_backorders_in_tx(conn: &mut dyn Conn, ctx: &Ctx, product_id: &str) -> Result<()> {
     let waiting: Vec<String> = conn
-        .query("SELECT order_id FROM backorders WHERE product_id = $1 ORDER BY seq", params![product_id])?
+        .query(
+            "SELECT order_id FROM backorders WHERE product_id = $1 ORDER BY seq",
+            params![product_id],
+        )?
         .iter()
         .map(|r| r.text(0))
         .collect();
@@ -338,7 +449,13 @@ pub fn release_order_in_tx(conn: &mut dyn Conn, order_id: &str) -> Result<i64> {
         )?;
         released += r.int(3);
     }
-    conn.execute("UPDATE reservations SET status = 'released' WHERE order_id = $1 AND status = 'open'", params![order_id])?;
-    conn.execute("DELETE FROM backorders WHERE order_id = $1", params![order_id])?;
+    conn.execute(
+        "UPDATE reservations SET status = 'released' WHERE order_id = $1 AND status = 'open'",
+        params![order_id],
+    )?;
+    conn.execute(
+        "DELETE FROM backorders WHERE order_id = $1",
+        params![order_id],
+    )?;
     Ok(released)
 }

@@ -27,7 +27,10 @@ fn next_number(conn: &mut dyn Conn, series: &str, year: i32) -> Result<String> {
     let n = match row {
         Some(r) => r.int(0),
         None => {
-            conn.execute("INSERT INTO invoice_series (series, year, next_number) VALUES ($1, $2, 2)", params![series, year])?;
+            conn.execute(
+                "INSERT INTO invoice_series (series, year, next_number) VALUES ($1, $2, 2)",
+                params![series, year],
+            )?;
             1
         }
     };
@@ -36,29 +39,57 @@ fn next_number(conn: &mut dyn Conn, series: &str, year: i32) -> Result<String> {
 
 /// Rule `invoice.on_dispatch`: bills exactly what the shipment carried. Does nothing if the
 /// shipment is already invoiced.
-pub fn issue_for_shipment_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<Option<String>> {
-    if conn.query_opt("SELECT id FROM invoices WHERE shipment_id = $1", params![shipment_id])?.is_some() {
+pub fn issue_for_shipment_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    shipment_id: &str,
+) -> Result<Option<String>> {
+    if conn
+        .query_opt(
+            "SELECT id FROM invoices WHERE shipment_id = $1",
+            params![shipment_id],
+        )?
+        .is_some()
+    {
         return Ok(None);
     }
     let s = conn
-        .query_opt("SELECT order_id, customer_id FROM shipments WHERE id = $1", params![shipment_id])?
+        .query_opt(
+            "SELECT order_id, customer_id FROM shipments WHERE id = $1",
+            params![shipment_id],
+        )?
         .ok_or_else(|| not_found("shipment", shipment_id))?;
     let (order_id, customer_id) = (s.text(0), s.text(1));
     let head = order::head_for_update(conn, &order_id)?;
     let (_, lines) = order::lines_for_update(conn, &order_id)?;
     let mut shipped: BTreeMap<i64, i64> = BTreeMap::new();
-    for r in conn.query("SELECT line_no, quantity FROM reservations WHERE shipment_id = $1", params![shipment_id])? {
+    for r in conn.query(
+        "SELECT line_no, quantity FROM reservations WHERE shipment_id = $1",
+        params![shipment_id],
+    )? {
         *shipped.entry(r.int(0)).or_default() += r.int(1);
     }
-    let terms = conn.query_one("SELECT payment_terms_days FROM customers WHERE id = $1", params![customer_id.as_str()])?.int(0);
+    let terms = conn
+        .query_one(
+            "SELECT payment_terms_days FROM customers WHERE id = $1",
+            params![customer_id.as_str()],
+        )?
+        .int(0);
     let cur = head.currency;
     let id = InvoiceId::generate(ctx.ids.as_ref());
     let mut line_rows = Vec::new();
     let mut taxable = Vec::new();
     for (n, (line_no, qty)) in shipped.iter().enumerate() {
-        let l = lines.iter().find(|l| l.line_no == *line_no).ok_or_else(|| AppError::Internal(format!("line {line_no} missing")))?;
+        let l = lines
+            .iter()
+            .find(|l| l.line_no == *line_no)
+            .ok_or_else(|| AppError::Internal(format!("line {line_no} missing")))?;
         let net = Money::new(l.unit_price_minor, cur).checked_mul(*qty)?;
-        taxable.push(TaxableLine { category: l.tax_category, rate: Percent::from_basis_points(l.tax_rate_bp), net });
+        taxable.push(TaxableLine {
+            category: l.tax_category,
+            rate: Percent::from_basis_points(l.tax_rate_bp),
+            net,
+        });
         line_rows.push(vec![
             Value::from(id.as_str()),
             Value::from(n + 1),
@@ -103,7 +134,18 @@ pub fn issue_for_shipment_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &st
     )?;
     conn.insert_rows(
         "invoice_lines",
-        &["invoice_id", "line_no", "order_line_no", "sku", "description", "quantity", "unit_price_minor", "net_minor", "tax_category", "tax_rate_bp"],
+        &[
+            "invoice_id",
+            "line_no",
+            "order_line_no",
+            "sku",
+            "description",
+            "quantity",
+            "unit_price_minor",
+            "net_minor",
+            "tax_category",
+            "tax_rate_bp",
+        ],
         &line_rows,
     )?;
     let tax_rows: Vec<Vec<Value>> = breakdown
@@ -118,15 +160,37 @@ pub fn issue_for_shipment_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &st
             ]
         })
         .collect();
-    conn.insert_rows("invoice_taxes", &["invoice_id", "category", "rate_bp", "taxable_minor", "tax_minor"], &tax_rows)?;
-    ledger::post(conn, ctx, &o2c_core::ledger::invoice_issued(id.as_str(), net, tax)?, Some(&customer_id))?;
+    conn.insert_rows(
+        "invoice_taxes",
+        &[
+            "invoice_id",
+            "category",
+            "rate_bp",
+            "taxable_minor",
+            "tax_minor",
+        ],
+        &tax_rows,
+    )?;
+    ledger::post(
+        conn,
+        ctx,
+        &o2c_core::ledger::invoice_issued(id.as_str(), net, tax)?,
+        Some(&customer_id),
+    )?;
     // The invoiced value leaves open orders and becomes a receivable; the order's last invoice
     // takes whatever remains, so rounding can never leave exposure behind.
     let fully_invoiced = conn
-        .query_one("SELECT COUNT(*) FROM order_lines WHERE order_id = $1 AND invoiced < quantity", params![order_id.as_str()])?
+        .query_one(
+            "SELECT COUNT(*) FROM order_lines WHERE order_id = $1 AND invoiced < quantity",
+            params![order_id.as_str()],
+        )?
         .int(0)
         == 0;
-    let leaving_orders = if fully_invoiced { head.uninvoiced_minor } else { gross.minor().min(head.uninvoiced_minor) };
+    let leaving_orders = if fully_invoiced {
+        head.uninvoiced_minor
+    } else {
+        gross.minor().min(head.uninvoiced_minor)
+    };
     conn.execute(
         "UPDATE orders SET uninvoiced_minor = uninvoiced_minor - $2 WHERE id = $1",
         params![order_id.as_str(), leaving_orders],
@@ -249,10 +313,15 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Invoice> {
     })
 }
 
-pub fn list(conn: &mut dyn Conn, customer_id: Option<&str>, order_id: Option<&str>, limit: i64) -> Result<Vec<Invoice>> {
+pub fn list(
+    conn: &mut dyn Conn,
+    customer_id: Option<&str>,
+    order_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Invoice>> {
     let ids: Vec<String> = conn
         .query(
-            "SELECT id FROM invoices WHERE ($1 IS NULL OR customer_id = $1) AND ($2 IS NULL OR order_id = $2) ORDER BY number LIMIT $3",
+            "SELECT id FROM invoices WHERE (CAST($1 AS TEXT) IS NULL OR customer_id = $1) AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY number LIMIT $3",
             params![customer_id, order_id, limit],
         )?
         .iter()

@@ -8,7 +8,12 @@ use o2c_store::{Conn, Value, params};
 use serde::Serialize;
 
 /// Writes a (necessarily balanced) entry in the caller's transaction.
-pub fn post(conn: &mut dyn Conn, ctx: &Ctx, entry: &JournalEntry, customer_id: Option<&str>) -> Result<()> {
+pub fn post(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    entry: &JournalEntry,
+    customer_id: Option<&str>,
+) -> Result<()> {
     let id = JournalEntryId::generate(ctx.ids.as_ref());
     conn.execute(
         "INSERT INTO journal_entries (id, template, document_id, customer_id, currency, posted_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -19,10 +24,20 @@ pub fn post(conn: &mut dyn Conn, ctx: &Ctx, entry: &JournalEntry, customer_id: O
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            vec![id.as_str().into(), (i + 1).into(), p.account.into(), p.amount.currency().code().into(), p.amount.minor().into()]
+            vec![
+                id.as_str().into(),
+                (i + 1).into(),
+                p.account.into(),
+                p.amount.currency().code().into(),
+                p.amount.minor().into(),
+            ]
         })
         .collect();
-    conn.insert_rows("journal_lines", &["entry_id", "line_no", "account", "currency", "amount_minor"], &rows)?;
+    conn.insert_rows(
+        "journal_lines",
+        &["entry_id", "line_no", "account", "currency", "amount_minor"],
+        &rows,
+    )?;
     Ok(())
 }
 
@@ -64,7 +79,9 @@ pub struct SubledgerCheck {
 }
 
 fn exponent_of(currency: &str) -> u8 {
-    o2c_core::Currency::parse(currency).map(|c| c.exponent()).unwrap_or(2)
+    o2c_core::Currency::parse(currency)
+        .map(|c| c.exponent())
+        .unwrap_or(2)
 }
 
 pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
@@ -81,7 +98,13 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
             let minor = r.int(2);
             AccountBalance {
                 name: acct.map_or("unknown account", |a| a.name).to_string(),
-                kind: acct.map_or("unknown".into(), |a| serde_json::to_value(a.kind).unwrap().as_str().unwrap_or("").to_string()),
+                kind: acct.map_or("unknown".into(), |a| {
+                    serde_json::to_value(a.kind)
+                        .unwrap()
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                }),
                 account: code,
                 balance: o2c_core::money::decimal_string(minor, exponent_of(&currency)),
                 currency,
@@ -93,34 +116,49 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
     for a in &accounts {
         match totals.iter_mut().find(|t| t.currency == a.currency) {
             Some(t) => t.total_minor += a.balance_minor,
-            None => totals.push(CurrencyTotal { currency: a.currency.clone(), total_minor: a.balance_minor }),
+            None => totals.push(CurrencyTotal {
+                currency: a.currency.clone(),
+                total_minor: a.balance_minor,
+            }),
         }
     }
     let balance_of = |code: &str, currency: &str| {
-        accounts.iter().find(|a| a.account == code && a.currency == currency).map_or(0, |a| a.balance_minor)
-    };
-    let checks = |conn: &mut dyn Conn, sql: &str, account: &str, sign: i64| -> Result<Vec<SubledgerCheck>> {
-        let mut out: Vec<SubledgerCheck> = conn
-            .query(sql, params![])?
+        accounts
             .iter()
-            .map(|r| {
-                let currency = r.text(0);
-                let control = sign * balance_of(account, &currency);
-                SubledgerCheck { subledger_minor: r.int(1), control_account_minor: control, matches: r.int(1) == control, currency }
-            })
-            .collect();
-        for a in accounts.iter().filter(|a| a.account == account && a.balance_minor != 0) {
-            if !out.iter().any(|c| c.currency == a.currency) {
-                out.push(SubledgerCheck {
-                    currency: a.currency.clone(),
-                    subledger_minor: 0,
-                    control_account_minor: sign * a.balance_minor,
-                    matches: false,
-                });
-            }
-        }
-        Ok(out)
+            .find(|a| a.account == code && a.currency == currency)
+            .map_or(0, |a| a.balance_minor)
     };
+    let checks =
+        |conn: &mut dyn Conn, sql: &str, account: &str, sign: i64| -> Result<Vec<SubledgerCheck>> {
+            let mut out: Vec<SubledgerCheck> = conn
+                .query(sql, params![])?
+                .iter()
+                .map(|r| {
+                    let currency = r.text(0);
+                    let control = sign * balance_of(account, &currency);
+                    SubledgerCheck {
+                        subledger_minor: r.int(1),
+                        control_account_minor: control,
+                        matches: r.int(1) == control,
+                        currency,
+                    }
+                })
+                .collect();
+            for a in accounts
+                .iter()
+                .filter(|a| a.account == account && a.balance_minor != 0)
+            {
+                if !out.iter().any(|c| c.currency == a.currency) {
+                    out.push(SubledgerCheck {
+                        currency: a.currency.clone(),
+                        subledger_minor: 0,
+                        control_account_minor: sign * a.balance_minor,
+                        matches: false,
+                    });
+                }
+            }
+            Ok(out)
+        };
     let receivables = checks(
         conn,
         "SELECT currency, CAST(SUM(open_minor) AS BIGINT) FROM invoices GROUP BY currency ORDER BY currency",
@@ -134,5 +172,11 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
         -1,
     )?;
     let balanced = totals.iter().all(|t| t.total_minor == 0);
-    Ok(TrialBalance { accounts, totals, balanced, receivables, unapplied_cash })
+    Ok(TrialBalance {
+        accounts,
+        totals,
+        balanced,
+        receivables,
+        unapplied_cash,
+    })
 }

@@ -20,7 +20,7 @@ pub mod testing;
 
 pub use context::{Clock, Ctx, ManualClock, SystemClock, UuidV7Ids};
 pub use error::{AppError, Result};
-pub use o2c_store::{Conn, Dialect, StoreConfig};
+pub use o2c_store::{Conn, Dialect, StoreConfig, Value, params};
 
 use o2c_core::Actor;
 use o2c_core::id::IdGen;
@@ -42,7 +42,11 @@ impl App {
     }
 
     pub fn open_with(config: &StoreConfig, clock: Arc<dyn Clock>) -> Result<App> {
-        Ok(App { store: Store::open(config)?, clock, ids: Arc::new(UuidV7Ids) })
+        Ok(App {
+            store: Store::open(config)?,
+            clock,
+            ids: Arc::new(UuidV7Ids),
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -50,7 +54,11 @@ impl App {
     }
 
     pub fn ctx(&self, actor: Actor) -> Ctx {
-        Ctx { actor, now: self.clock.now(), ids: self.ids.clone() }
+        Ctx {
+            actor,
+            now: self.clock.now(),
+            ids: self.ids.clone(),
+        }
     }
 
     /// Runs a use-case in a (group-committed) write transaction; resolves once it is durable.
@@ -84,7 +92,10 @@ impl App {
 
     /// One engine step of up to `limit` events.
     pub async fn engine_step(&self, limit: usize) -> Result<engine::StepOutcome> {
-        self.write(Actor::Rule("engine"), move |conn, ctx| engine::step_in_tx(conn, ctx, limit)).await
+        self.write(Actor::Rule("engine"), move |conn, ctx| {
+            engine::step_in_tx(conn, ctx, limit)
+        })
+        .await
     }
 
     /// Runs the engine until nothing is left to do (tests, demo, benchmarks, the CLI).
@@ -106,7 +117,8 @@ impl App {
             match self.engine_step(512).await {
                 Ok(s) if s.processed > 0 => continue,
                 Ok(_) => {
-                    let _ = tokio::time::timeout(Duration::from_millis(500), committed.notified()).await;
+                    let _ = tokio::time::timeout(Duration::from_millis(500), committed.notified())
+                        .await;
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "engine step failed");

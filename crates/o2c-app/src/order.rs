@@ -75,7 +75,11 @@ fn check_shape(r: &OrderRequest) -> Result<()> {
     }
     for (i, l) in r.lines.iter().enumerate() {
         if l.quantity <= 0 {
-            return Err(DomainError::QuantityNotPositive { line: i + 1, quantity: l.quantity }.into());
+            return Err(DomainError::QuantityNotPositive {
+                line: i + 1,
+                quantity: l.quantity,
+            }
+            .into());
         }
     }
     Ok(())
@@ -84,11 +88,17 @@ fn check_shape(r: &OrderRequest) -> Result<()> {
 /// Validates, prices and records a new order; the engine takes it from `order.received`.
 pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<Order> {
     check_shape(r)?;
-    let cust = customer::find(conn, &r.customer_id)?.ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
+    let cust = customer::find(conn, &r.customer_id)?
+        .ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
     if let Some(c) = &r.currency {
         let got = Currency::parse(c).map_err(DomainError::money("currency"))?;
         if got != cust.currency {
-            return Err(DomainError::CurrencyMismatch { field: "currency", expected: cust.currency, got }.into());
+            return Err(DomainError::CurrencyMismatch {
+                field: "currency",
+                expected: cust.currency,
+                got,
+            }
+            .into());
         }
     }
     if cust.billing_address.is_none() {
@@ -96,7 +106,10 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
     }
     let ship_to = match &r.ship_to {
         Some(a) => Address::parse(a.clone(), "ship_to")?,
-        None => cust.shipping_address.clone().ok_or(DomainError::MissingAddress { which: "shipping" })?,
+        None => cust
+            .shipping_address
+            .clone()
+            .ok_or(DomainError::MissingAddress { which: "shipping" })?,
     };
     let products = load_products(conn, r)?;
     let rates = tax_rates(conn, &ship_to.country)?;
@@ -106,12 +119,26 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
     for (i, l) in r.lines.iter().enumerate() {
         let p = &products[&l.sku];
         if p.currency != cust.currency {
-            return Err(DomainError::CurrencyMismatch { field: "lines.sku", expected: cust.currency, got: p.currency }.into());
+            return Err(DomainError::CurrencyMismatch {
+                field: "lines.sku",
+                expected: cust.currency,
+                got: p.currency,
+            }
+            .into());
         }
         let unit = Money::new(p.price_minor, p.currency);
-        let net = unit.checked_mul(l.quantity).map_err(DomainError::money(format!("lines[{i}].quantity")))?;
-        let rate = rates.get(&p.category).copied().unwrap_or(Percent::from_basis_points(0));
-        taxable.push(TaxableLine { category: p.category, rate, net });
+        let net = unit
+            .checked_mul(l.quantity)
+            .map_err(DomainError::money(format!("lines[{i}].quantity")))?;
+        let rate = rates
+            .get(&p.category)
+            .copied()
+            .unwrap_or(Percent::from_basis_points(0));
+        taxable.push(TaxableLine {
+            category: p.category,
+            rate,
+            net,
+        });
         line_rows.push(vec![
             Value::from(id.as_str()),
             Value::from(i + 1),
@@ -147,7 +174,19 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
     )?;
     conn.insert_rows(
         "order_lines",
-        &["order_id", "line_no", "customer_id", "product_id", "sku", "description", "quantity", "unit_price_minor", "net_minor", "tax_category", "tax_rate_bp"],
+        &[
+            "order_id",
+            "line_no",
+            "customer_id",
+            "product_id",
+            "sku",
+            "description",
+            "quantity",
+            "unit_price_minor",
+            "net_minor",
+            "tax_category",
+            "tax_rate_bp",
+        ],
         &line_rows,
     )?;
     event::emit(
@@ -175,7 +214,11 @@ struct ProductRef {
 
 fn load_products(conn: &mut dyn Conn, r: &OrderRequest) -> Result<HashMap<String, ProductRef>> {
     let placeholders: Vec<String> = (1..=r.lines.len()).map(|i| format!("${i}")).collect();
-    let skus: Vec<Value> = r.lines.iter().map(|l| Value::from(l.sku.as_str())).collect();
+    let skus: Vec<Value> = r
+        .lines
+        .iter()
+        .map(|l| Value::from(l.sku.as_str()))
+        .collect();
     let rows = conn.query(
         &format!("SELECT sku, id, name, unit_price_minor, currency, tax_category FROM products WHERE sku IN ({})", placeholders.join(", ")),
         &skus,
@@ -188,13 +231,23 @@ fn load_products(conn: &mut dyn Conn, r: &OrderRequest) -> Result<HashMap<String
                 id: row.text(1),
                 name: row.text(2),
                 price_minor: row.int(3),
-                currency: Currency::parse(&row.text(4)).map_err(|e| AppError::Internal(e.to_string()))?,
+                currency: Currency::parse(&row.text(4))
+                    .map_err(|e| AppError::Internal(e.to_string()))?,
                 category: TaxCategory::parse(&row.text(5)).unwrap_or(TaxCategory::Standard),
             },
         );
     }
-    if let Some((i, l)) = r.lines.iter().enumerate().find(|(_, l)| !out.contains_key(&l.sku)) {
-        return Err(DomainError::UnknownSku { line: i + 1, sku: l.sku.clone() }.into());
+    if let Some((i, l)) = r
+        .lines
+        .iter()
+        .enumerate()
+        .find(|(_, l)| !out.contains_key(&l.sku))
+    {
+        return Err(DomainError::UnknownSku {
+            line: i + 1,
+            sku: l.sku.clone(),
+        }
+        .into());
     }
     Ok(out)
 }
@@ -221,11 +274,17 @@ pub(crate) struct OrderHead {
 
 /// Loads the order's head, locked for the rest of the transaction on PostgreSQL.
 pub(crate) fn head_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<OrderHead> {
-    let sql = format!("SELECT customer_id, status, gross_minor, uninvoiced_minor, currency FROM orders WHERE id = $1{}", conn.for_update());
-    let r = conn.query_opt(&sql, params![order_id])?.ok_or_else(|| not_found("order", order_id))?;
+    let sql = format!(
+        "SELECT customer_id, status, gross_minor, uninvoiced_minor, currency FROM orders WHERE id = $1{}",
+        conn.for_update()
+    );
+    let r = conn
+        .query_opt(&sql, params![order_id])?
+        .ok_or_else(|| not_found("order", order_id))?;
     Ok(OrderHead {
         customer_id: r.text(0),
-        status: OrderStatus::parse(&r.text(1)).ok_or_else(|| AppError::Internal(format!("order {order_id} has unknown status")))?,
+        status: OrderStatus::parse(&r.text(1))
+            .ok_or_else(|| AppError::Internal(format!("order {order_id} has unknown status")))?,
         gross_minor: r.int(2),
         uninvoiced_minor: r.int(3),
         currency: Currency::parse(&r.text(4)).map_err(|e| AppError::Internal(e.to_string()))?,
@@ -233,7 +292,10 @@ pub(crate) fn head_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<Ord
 }
 
 pub(crate) fn set_status(conn: &mut dyn Conn, order_id: &str, status: OrderStatus) -> Result<()> {
-    conn.execute("UPDATE orders SET status = $2 WHERE id = $1", params![order_id, status.as_str()])?;
+    conn.execute(
+        "UPDATE orders SET status = $2 WHERE id = $1",
+        params![order_id, status.as_str()],
+    )?;
     Ok(())
 }
 
@@ -252,7 +314,10 @@ pub(crate) struct LineRow {
 }
 
 /// The order's lines, with the order row locked first so concurrent reservations queue up.
-pub(crate) fn lines_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<(String, Vec<LineRow>)> {
+pub(crate) fn lines_for_update(
+    conn: &mut dyn Conn,
+    order_id: &str,
+) -> Result<(String, Vec<LineRow>)> {
     let head = head_for_update(conn, order_id)?;
     let lines = read_lines(conn, order_id)?;
     Ok((head.customer_id, lines))
@@ -262,11 +327,20 @@ pub(crate) fn lines_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<(S
 pub(crate) fn refresh_fulfilment(conn: &mut dyn Conn, order_id: &str) -> Result<OrderStatus> {
     let head = head_for_update(conn, order_id)?;
     let q: Vec<LineQuantities> = conn
-        .query("SELECT quantity, allocated, shipped FROM order_lines WHERE order_id = $1", params![order_id])?
+        .query(
+            "SELECT quantity, allocated, shipped FROM order_lines WHERE order_id = $1",
+            params![order_id],
+        )?
         .iter()
-        .map(|r| LineQuantities { ordered: r.int(0), allocated: r.int(1), shipped: r.int(2) })
+        .map(|r| LineQuantities {
+            ordered: r.int(0),
+            allocated: r.int(1),
+            shipped: r.int(2),
+        })
         .collect();
-    let next = head.status.transition(order_id, OrderAction::Fulfil(fulfilment_of(&q)))?;
+    let next = head
+        .status
+        .transition(order_id, OrderAction::Fulfil(fulfilment_of(&q)))?;
     if next != head.status {
         set_status(conn, order_id, next)?;
     }
@@ -274,13 +348,21 @@ pub(crate) fn refresh_fulfilment(conn: &mut dyn Conn, order_id: &str) -> Result<
 }
 
 /// Cancels an order before anything was dispatched: releases its stock and its exposure.
-pub fn cancel_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str, reason: Option<&str>) -> Result<Order> {
+pub fn cancel_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    reason: Option<&str>,
+) -> Result<Order> {
     let head = head_for_update(conn, order_id)?;
     let next = head.status.transition(order_id, OrderAction::Cancel)?;
     let released = inventory::release_order_in_tx(conn, order_id)?;
     shipment::cancel_planned_in_tx(conn, order_id)?;
     adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
-    conn.execute("UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1", params![order_id, next.as_str()])?;
+    conn.execute(
+        "UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1",
+        params![order_id, next.as_str()],
+    )?;
     event::emit(
         conn,
         ctx,
@@ -311,7 +393,10 @@ pub fn close_if_settled_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) ->
         return Ok(false);
     }
     let next = head.status.transition(order_id, OrderAction::Close)?;
-    conn.execute("UPDATE orders SET status = $2, closed_at = $3 WHERE id = $1", params![order_id, next.as_str(), ctx.timestamp()])?;
+    conn.execute(
+        "UPDATE orders SET status = $2, closed_at = $3 WHERE id = $1",
+        params![order_id, next.as_str(), ctx.timestamp()],
+    )?;
     event::emit(
         conn,
         ctx,
@@ -356,7 +441,8 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
     Ok(Order {
         id: r.text(0),
         customer_id: r.text(1),
-        status: OrderStatus::parse(&r.text(2)).ok_or_else(|| AppError::Internal("unknown order status".into()))?,
+        status: OrderStatus::parse(&r.text(2))
+            .ok_or_else(|| AppError::Internal("unknown order status".into()))?,
         currency,
         customer_reference: r.opt_text(4),
         ship_to: serde_json::from_str(&r.text(5))?,
@@ -403,10 +489,15 @@ pub struct OrderSummary {
     pub received_at: String,
 }
 
-pub fn list(conn: &mut dyn Conn, status: Option<&str>, customer_id: Option<&str>, limit: i64) -> Result<Vec<OrderSummary>> {
+pub fn list(
+    conn: &mut dyn Conn,
+    status: Option<&str>,
+    customer_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OrderSummary>> {
     conn.query(
         "SELECT id, customer_id, status, gross_minor, currency, received_at FROM orders
-         WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR customer_id = $2)
+         WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR customer_id = $2)
          ORDER BY received_at DESC, id DESC LIMIT $3",
         params![status, customer_id, limit],
     )?

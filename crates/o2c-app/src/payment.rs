@@ -55,10 +55,16 @@ pub struct Application {
 }
 
 pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Result<Payment> {
-    let cust = customer::find(conn, &r.customer_id)?.ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
+    let cust = customer::find(conn, &r.customer_id)?
+        .ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
     let currency = Currency::parse(&r.currency).map_err(DomainError::money("currency"))?;
     if currency != cust.currency {
-        return Err(DomainError::CurrencyMismatch { field: "currency", expected: cust.currency, got: currency }.into());
+        return Err(DomainError::CurrencyMismatch {
+            field: "currency",
+            expected: cust.currency,
+            got: currency,
+        }
+        .into());
     }
     let amount = Money::parse(&r.amount, currency).map_err(DomainError::money("amount"))?;
     if !amount.is_positive() {
@@ -66,7 +72,11 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
     }
     let method = r.method.clone().unwrap_or_else(|| "bank_transfer".into());
     if !METHODS.contains(&method.as_str()) {
-        return Err(DomainError::invalid("method", format!("expected one of {}", METHODS.join(", "))).into());
+        return Err(DomainError::invalid(
+            "method",
+            format!("expected one of {}", METHODS.join(", ")),
+        )
+        .into());
     }
     let received_on = match &r.received_on {
         Some(d) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
@@ -75,9 +85,16 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
         None => ctx.today().to_string(),
     };
     for (i, inv) in r.invoice_ids.iter().enumerate() {
-        let owner = conn.query_opt("SELECT customer_id FROM invoices WHERE id = $1 OR number = $1", params![inv.as_str()])?;
+        let owner = conn.query_opt(
+            "SELECT customer_id FROM invoices WHERE id = $1 OR number = $1",
+            params![inv.as_str()],
+        )?;
         if owner.is_none_or(|o| o.text(0) != cust.id) {
-            return Err(DomainError::invalid(format!("invoice_ids[{i}]"), format!("no invoice `{inv}` of this customer")).into());
+            return Err(DomainError::invalid(
+                format!("invoice_ids[{i}]"),
+                format!("no invoice `{inv}` of this customer"),
+            )
+            .into());
         }
     }
     let id = PaymentId::generate(ctx.ids.as_ref());
@@ -86,7 +103,12 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
          VALUES ($1, $2, $3, $4, $5, $6, $7, $3, $8)",
         params![id.as_str(), cust.id.as_str(), amount.minor(), currency.code(), method.as_str(), r.reference.as_deref(), received_on, ctx.timestamp()],
     )?;
-    ledger::post(conn, ctx, &o2c_core::ledger::payment_received(id.as_str(), amount)?, Some(&cust.id))?;
+    ledger::post(
+        conn,
+        ctx,
+        &o2c_core::ledger::payment_received(id.as_str(), amount)?,
+        Some(&cust.id),
+    )?;
     adjust_balances(conn, &cust.id, 0, 0, amount.minor())?;
     event::emit(
         conn,
@@ -104,10 +126,21 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
 }
 
 /// Moves `amount` of a payment's unapplied cash onto an invoice.
-pub fn apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, invoice_ref: &str, amount_minor: i64) -> Result<Application> {
+pub fn apply_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    payment_id: &str,
+    invoice_ref: &str,
+    amount_minor: i64,
+) -> Result<Application> {
     let lock = conn.for_update();
     let p = conn
-        .query_opt(&format!("SELECT customer_id, unapplied_minor, currency FROM payments WHERE id = $1{lock}"), params![payment_id])?
+        .query_opt(
+            &format!(
+                "SELECT customer_id, unapplied_minor, currency FROM payments WHERE id = $1{lock}"
+            ),
+            params![payment_id],
+        )?
         .ok_or_else(|| not_found("payment", payment_id))?;
     let inv = conn
         .query_opt(
@@ -118,16 +151,30 @@ pub fn apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, invoice_ref
     let currency = Currency::parse(&p.text(2))?;
     let show = |m| Money::new(m, currency).to_string();
     if inv.text(1) != p.text(0) {
-        return Err(DomainError::invalid("invoice_id", "the invoice belongs to another customer than the payment").into());
+        return Err(DomainError::invalid(
+            "invoice_id",
+            "the invoice belongs to another customer than the payment",
+        )
+        .into());
     }
     if amount_minor <= 0 {
         return Err(DomainError::AmountNotPositive { field: "amount" }.into());
     }
     if amount_minor > p.int(1) {
-        return Err(DomainError::ApplicationExceedsOpenAmount { what: "payment's unapplied cash", requested: show(amount_minor), available: show(p.int(1)) }.into());
+        return Err(DomainError::ApplicationExceedsOpenAmount {
+            what: "payment's unapplied cash",
+            requested: show(amount_minor),
+            available: show(p.int(1)),
+        }
+        .into());
     }
     if amount_minor > inv.int(2) {
-        return Err(DomainError::ApplicationExceedsOpenAmount { what: "invoice's open amount", requested: show(amount_minor), available: show(inv.int(2)) }.into());
+        return Err(DomainError::ApplicationExceedsOpenAmount {
+            what: "invoice's open amount",
+            requested: show(amount_minor),
+            available: show(inv.int(2)),
+        }
+        .into());
     }
     let (invoice_id, customer_id, order_id) = (inv.text(0), inv.text(1), inv.text(4));
     let open_after = inv.int(2) - amount_minor;
@@ -137,7 +184,10 @@ pub fn apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, invoice_ref
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![id.as_str(), payment_id, invoice_id.as_str(), customer_id.as_str(), amount_minor, ctx.actor.kind(), ctx.actor.name(), ctx.timestamp()],
     )?;
-    conn.execute("UPDATE payments SET unapplied_minor = unapplied_minor - $2 WHERE id = $1", params![payment_id, amount_minor])?;
+    conn.execute(
+        "UPDATE payments SET unapplied_minor = unapplied_minor - $2 WHERE id = $1",
+        params![payment_id, amount_minor],
+    )?;
     let status = PaymentStatus::of(inv.int(3), open_after);
     conn.execute(
         "UPDATE invoices SET open_minor = $2, payment_status = $3 WHERE id = $1",
@@ -145,9 +195,17 @@ pub fn apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, invoice_ref
     )?;
     adjust_balances(conn, &customer_id, -amount_minor, 0, -amount_minor)?;
     let amount = Money::new(amount_minor, currency);
-    ledger::post(conn, ctx, &o2c_core::ledger::cash_applied(id.as_str(), amount)?, Some(&customer_id))?;
+    ledger::post(
+        conn,
+        ctx,
+        &o2c_core::ledger::cash_applied(id.as_str(), amount)?,
+        Some(&customer_id),
+    )?;
     if !ctx.actor.is_automation() {
-        conn.execute("UPDATE orders SET touched_by_person = 1 WHERE id = $1", params![order_id.as_str()])?;
+        conn.execute(
+            "UPDATE orders SET touched_by_person = 1 WHERE id = $1",
+            params![order_id.as_str()],
+        )?;
     }
     let on_order = |kind, aggregate_type, aggregate_id, data| NewEvent {
         kind,
@@ -160,19 +218,47 @@ pub fn apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, invoice_ref
     event::emit(
         conn,
         ctx,
-        on_order(EventType::PaymentApplied, "payment", payment_id, json!({"application_id": id, "invoice_id": invoice_id, "amount": amount})),
+        on_order(
+            EventType::PaymentApplied,
+            "payment",
+            payment_id,
+            json!({"application_id": id, "invoice_id": invoice_id, "amount": amount}),
+        ),
     )?;
     if status == PaymentStatus::Paid {
-        event::emit(conn, ctx, on_order(EventType::InvoicePaid, "invoice", invoice_id.as_str(), json!({"payment_id": payment_id})))?;
+        event::emit(
+            conn,
+            ctx,
+            on_order(
+                EventType::InvoicePaid,
+                "invoice",
+                invoice_id.as_str(),
+                json!({"payment_id": payment_id}),
+            ),
+        )?;
     }
-    Ok(Application { id: id.to_string(), invoice_id, amount, applied_by: ctx.actor.to_string(), applied_at: ctx.timestamp() })
+    Ok(Application {
+        id: id.to_string(),
+        invoice_id,
+        amount,
+        applied_by: ctx.actor.to_string(),
+        applied_at: ctx.timestamp(),
+    })
 }
 
 /// Rule `cash.auto_apply`: a new payment goes to the invoices the payer named, else to the
 /// customer's oldest open items; what is left stays on account as unapplied cash.
-pub fn auto_apply_in_tx(conn: &mut dyn Conn, ctx: &Ctx, payment_id: &str, named: &[String]) -> Result<()> {
+pub fn auto_apply_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    payment_id: &str,
+    named: &[String],
+) -> Result<()> {
     let p = conn
-        .query_opt("SELECT customer_id, unapplied_minor FROM payments WHERE id = $1", params![payment_id])?
+        .query_opt(
+            "SELECT customer_id, unapplied_minor FROM payments WHERE id = $1",
+            params![payment_id],
+        )?
         .ok_or_else(|| not_found("payment", payment_id))?;
     let customer_id = p.text(0);
     let mut items = Vec::new();
@@ -203,13 +289,28 @@ fn open_items(conn: &mut dyn Conn, customer_id: &str) -> Result<Vec<(String, i64
 
 /// Rule `cash.apply_credit`: a new invoice for a customer with unapplied cash is settled from it,
 /// oldest payment first.
-pub fn apply_credit_to_invoice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) -> Result<()> {
+pub fn apply_credit_to_invoice_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    invoice_id: &str,
+) -> Result<()> {
     let inv = conn
-        .query_opt("SELECT customer_id, open_minor FROM invoices WHERE id = $1", params![invoice_id])?
+        .query_opt(
+            "SELECT customer_id, open_minor FROM invoices WHERE id = $1",
+            params![invoice_id],
+        )?
         .ok_or_else(|| not_found("invoice", invoice_id))?;
     let customer_id = inv.text(0);
     let mut open = inv.int(1);
-    if open == 0 || conn.query_one("SELECT unapplied_cash_minor FROM customers WHERE id = $1", params![customer_id.as_str()])?.int(0) <= 0 {
+    if open == 0
+        || conn
+            .query_one(
+                "SELECT unapplied_cash_minor FROM customers WHERE id = $1",
+                params![customer_id.as_str()],
+            )?
+            .int(0)
+            <= 0
+    {
         return Ok(());
     }
     let payments = conn.query(

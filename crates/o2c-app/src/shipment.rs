@@ -84,7 +84,11 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Shipment> {
             params![id],
         )?
         .iter()
-        .map(|l| ShipmentLine { line_no: l.int(0), sku: l.text(1), quantity: l.int(2) })
+        .map(|l| ShipmentLine {
+            line_no: l.int(0),
+            sku: l.text(1),
+            quantity: l.int(2),
+        })
         .collect();
     Ok(Shipment {
         id: r.text(0),
@@ -98,10 +102,15 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Shipment> {
     })
 }
 
-pub fn list(conn: &mut dyn Conn, status: Option<&str>, order_id: Option<&str>, limit: i64) -> Result<Vec<Shipment>> {
+pub fn list(
+    conn: &mut dyn Conn,
+    status: Option<&str>,
+    order_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<Shipment>> {
     let ids: Vec<String> = conn
         .query(
-            "SELECT id FROM shipments WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR order_id = $2) ORDER BY created_at, id LIMIT $3",
+            "SELECT id FROM shipments WHERE (CAST($1 AS TEXT) IS NULL OR status = $1) AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY created_at, id LIMIT $3",
             params![status, order_id, limit],
         )?
         .iter()
@@ -112,11 +121,17 @@ pub fn list(conn: &mut dyn Conn, status: Option<&str>, order_id: Option<&str>, l
 
 /// The warehouse hands the goods to the carrier: stock leaves, the order moves, the engine invoices.
 pub fn dispatch_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<Shipment> {
-    let sql = format!("SELECT order_id, status FROM shipments WHERE id = $1{}", conn.for_update());
-    let r = conn.query_opt(&sql, params![shipment_id])?.ok_or_else(|| not_found("shipment", shipment_id))?;
+    let sql = format!(
+        "SELECT order_id, status FROM shipments WHERE id = $1{}",
+        conn.for_update()
+    );
+    let r = conn
+        .query_opt(&sql, params![shipment_id])?
+        .ok_or_else(|| not_found("shipment", shipment_id))?;
     let order_id = r.text(0);
     let head = order::head_for_update(conn, &order_id)?;
-    let status = ShipmentStatus::parse(&r.text(1)).ok_or_else(|| AppError::Internal("unknown shipment status".into()))?;
+    let status = ShipmentStatus::parse(&r.text(1))
+        .ok_or_else(|| AppError::Internal("unknown shipment status".into()))?;
     let next = status.transition(shipment_id, ShipmentAction::Dispatch)?;
     let rows = conn.query(
         "SELECT product_id, warehouse_id, line_no, quantity FROM reservations WHERE shipment_id = $1 AND status = 'open'",
@@ -136,7 +151,10 @@ pub fn dispatch_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Resu
             params![res.text(0), res.text(1), -res.int(3), shipment_id, ctx.timestamp()],
         )?;
     }
-    conn.execute("UPDATE reservations SET status = 'shipped' WHERE shipment_id = $1 AND status = 'open'", params![shipment_id])?;
+    conn.execute(
+        "UPDATE reservations SET status = 'shipped' WHERE shipment_id = $1 AND status = 'open'",
+        params![shipment_id],
+    )?;
     conn.execute(
         "UPDATE shipments SET status = $2, dispatched_at = $3 WHERE id = $1",
         params![shipment_id, next.as_str(), ctx.timestamp()],
@@ -159,6 +177,9 @@ pub fn dispatch_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Resu
 
 /// Cancelling an order cancels its shipments that have not left.
 pub fn cancel_planned_in_tx(conn: &mut dyn Conn, order_id: &str) -> Result<()> {
-    conn.execute("UPDATE shipments SET status = 'cancelled' WHERE order_id = $1 AND status = 'planned'", params![order_id])?;
+    conn.execute(
+        "UPDATE shipments SET status = 'cancelled' WHERE order_id = $1 AND status = 'planned'",
+        params![order_id],
+    )?;
     Ok(())
 }

@@ -28,13 +28,18 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 
 fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{prefix}_{}_{t}_{n}", std::process::id())
 }
 
 /// The PostgreSQL URL for tests, when the environment provides one.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("O2C_TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("O2C_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 impl TestStore {
@@ -44,13 +49,22 @@ impl TestStore {
             Engine::Sqlite => {
                 let dir = std::env::temp_dir().join(unique("o2c_test"));
                 std::fs::create_dir_all(&dir).expect("create temp dir");
-                Some(TestStore { config: StoreConfig::Sqlite { path: dir.join("o2c.db") }, cleanup: Some(Cleanup::Dir(dir)) })
+                Some(TestStore {
+                    config: StoreConfig::Sqlite {
+                        path: dir.join("o2c.db"),
+                    },
+                    cleanup: Some(Cleanup::Dir(dir)),
+                })
             }
             Engine::Postgres => {
                 let url = postgres_url()?;
                 let schema = unique("t").to_lowercase();
                 Some(TestStore {
-                    config: StoreConfig::Postgres { url: url.clone(), schema: Some(schema.clone()), writers: 4 },
+                    config: StoreConfig::Postgres {
+                        url: url.clone(),
+                        schema: Some(schema.clone()),
+                        writers: 4,
+                    },
                     cleanup: Some(Cleanup::Schema { url, schema }),
                 })
             }
@@ -73,10 +87,14 @@ impl Drop for TestStore {
                 let _ = std::fs::remove_dir_all(d);
             }
             Some(Cleanup::Schema { url, schema }) => {
-                // Best effort: a schema left behind by a crashed test is harmless.
-                if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
-                    let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-                }
+                // Best effort: a schema left behind by a crashed test is harmless. A plain thread,
+                // because the client must not block a thread that drives async tasks.
+                let _ = std::thread::spawn(move || {
+                    if let Ok(mut c) = postgres::Client::connect(&url, postgres::NoTls) {
+                        let _ = c.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                    }
+                })
+                .join();
             }
             None => {}
         }

@@ -1,1 +1,92 @@
+//! The o2c HTTP interface: the REST API under `/api/v1`, RFC 9457 problem details for errors.
+//! `serve` also runs the engine, so one process automates the whole cycle.
 
+pub mod bench_intake;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+pub mod state;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use o2c_app::App;
+use problem::Problem;
+use routes::*;
+pub use state::ApiState;
+use std::net::SocketAddr;
+
+pub fn router(app: App) -> Router {
+    let api = Router::new()
+        .route("/customers", post(customer::create).get(customer::list))
+        .route("/customers/{id}", get(customer::get))
+        .route("/customers/{id}/account", get(customer::account))
+        .route(
+            "/warehouses",
+            post(inventory::create_warehouse).get(inventory::list_warehouses),
+        )
+        .route("/products", post(inventory::create_product))
+        .route("/products/{sku}", get(inventory::get_product))
+        .route("/stock-receipts", post(inventory::receive_stock))
+        .route("/orders", post(order::place).get(order::list))
+        .route("/orders/{id}", get(order::get))
+        .route("/orders/{id}/events", get(order::events))
+        .route("/orders/{id}/cancel", post(order::cancel))
+        .route("/orders/{id}/credit-release", post(credit::release))
+        .route("/orders/{id}/credit-reject", post(credit::reject))
+        .route("/credit/holds", get(credit::holds))
+        .route("/shipments", get(shipment::list))
+        .route("/shipments/{id}", get(shipment::get))
+        .route("/shipments/{id}/dispatch", post(shipment::dispatch))
+        .route("/invoices", get(invoice::list))
+        .route("/invoices/{id}", get(invoice::get))
+        .route("/payments", post(payment::record))
+        .route("/payments/{id}", get(payment::get))
+        .route("/payments/{id}/applications", post(payment::apply))
+        .route("/ledger/trial-balance", get(ledger::trial_balance))
+        .route("/api-keys", post(admin::create_key).get(admin::list_keys))
+        .route("/engine/failures", get(admin::engine_failures));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/health", get(|| async { "ok" }))
+        .route("/problems/{code}", get(describe_problem))
+        .fallback(|| async {
+            Problem::new(
+                "route-not-found",
+                "no such route; the API lives under /api/v1",
+            )
+        })
+        .with_state(ApiState::new(app))
+}
+
+async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {
+    match problem::lookup(&code) {
+        Some((status, title)) => format!("{code}: {title} (HTTP {status})\n").into_response(),
+        None => Problem::new("not-found", format!("no problem type `{code}`")).into_response(),
+    }
+}
+
+/// Binds `addr` and serves the API, with the engine running beside it, until Ctrl-C.
+pub async fn serve(app: App, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!(address = %listener.local_addr()?, "o2c listening");
+    serve_on(app, listener, shutdown_signal()).await
+}
+
+pub async fn serve_on(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let engine = tokio::spawn(app.clone().run_engine());
+    let result = axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    engine.abort();
+    Ok(result?)
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -74,14 +74,25 @@ where
     E: FromDbError + Send + 'static,
 {
     let (reply, rx) = oneshot::channel();
-    (Box::new(TypedJob { work, result: None, reply }), rx)
+    (
+        Box::new(TypedJob {
+            work,
+            result: None,
+            reply,
+        }),
+        rx,
+    )
 }
 
 const MAX_BATCH: usize = 512;
 const CONFLICT_RETRIES: usize = 5;
 
 /// The loop of one writer thread.
-pub(crate) fn run_writer(mut conn: Box<dyn Conn + Send>, jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>, committed: Arc<Notify>) {
+pub(crate) fn run_writer(
+    mut conn: Box<dyn Conn + Send>,
+    jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>,
+    committed: Arc<Notify>,
+) {
     loop {
         let mut batch: Vec<Box<dyn Job>> = Vec::new();
         {

@@ -20,18 +20,36 @@ use tokio::sync::Notify;
 /// Where the data lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreConfig {
-    Sqlite { path: PathBuf },
-    Postgres { url: String, schema: Option<String>, writers: usize },
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        url: String,
+        schema: Option<String>,
+        writers: usize,
+    },
 }
 
 impl StoreConfig {
     /// `sqlite://path/to/file.db`, a plain path, or `postgres://…` / `postgresql://…`.
     pub fn from_url(url: &str) -> StoreConfig {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") || url.contains("host=") {
-            StoreConfig::Postgres { url: url.to_string(), schema: None, writers: 4 }
+        if url.starts_with("postgres://")
+            || url.starts_with("postgresql://")
+            || url.contains("host=")
+        {
+            StoreConfig::Postgres {
+                url: url.to_string(),
+                schema: None,
+                writers: 4,
+            }
         } else {
-            let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
-            StoreConfig::Sqlite { path: PathBuf::from(path) }
+            let path = url
+                .strip_prefix("sqlite://")
+                .or_else(|| url.strip_prefix("sqlite:"))
+                .unwrap_or(url);
+            StoreConfig::Sqlite {
+                path: PathBuf::from(path),
+            }
         }
     }
 
@@ -66,33 +84,18 @@ const READERS: usize = 4;
 impl Store {
     /// Opens the store, applies pending migrations and starts the writer and reader threads.
     pub fn open(config: &StoreConfig) -> Result<Store, DbError> {
+        // The PostgreSQL client drives its own small runtime and must not be created on a thread
+        // that runs async tasks: connect from a plain thread.
+        let cfg = config.clone();
+        let (dialect, writers, readers) =
+            std::thread::spawn(move || connect_all(&cfg))
+                .join()
+                .map_err(|_| DbError::Other("connecting to the store panicked".into()))??;
         let (writer, wrx) = sync_channel(8192);
         let (reader, rrx) = sync_channel(8192);
         let wrx = Arc::new(Mutex::new(wrx));
         let rrx = Arc::new(Mutex::new(rrx));
         let committed = Arc::new(Notify::new());
-        let (dialect, writers, readers): (Dialect, Vec<Box<dyn Conn + Send>>, Vec<Box<dyn Conn + Send>>) = match config {
-            StoreConfig::Sqlite { path } => {
-                let mut w = sqlite::SqliteConn::open(path, false)?;
-                migrations::apply(&mut w)?;
-                let readers = (0..READERS)
-                    .map(|_| sqlite::SqliteConn::open(path, true).map(|c| Box::new(c) as Box<dyn Conn + Send>))
-                    .collect::<Result<_, _>>()?;
-                (Dialect::Sqlite, vec![Box::new(w)], readers)
-            }
-            StoreConfig::Postgres { url, schema, writers } => {
-                let mut first = postgres::PgConn::connect(url, schema.as_deref())?;
-                migrations::apply(&mut first)?;
-                let mut ws: Vec<Box<dyn Conn + Send>> = vec![Box::new(first)];
-                for _ in 1..(*writers).max(1) {
-                    ws.push(Box::new(postgres::PgConn::connect(url, schema.as_deref())?));
-                }
-                let readers = (0..READERS)
-                    .map(|_| postgres::PgConn::connect(url, schema.as_deref()).map(|c| Box::new(c) as Box<dyn Conn + Send>))
-                    .collect::<Result<_, _>>()?;
-                (Dialect::Postgres, ws, readers)
-            }
-        };
         for (i, conn) in writers.into_iter().enumerate() {
             let (q, n) = (wrx.clone(), committed.clone());
             std::thread::Builder::new()
@@ -107,7 +110,12 @@ impl Store {
                 .spawn(move || run_reader(conn, q))
                 .map_err(|e| DbError::Other(e.to_string()))?;
         }
-        Ok(Store { writer, reader, dialect, committed })
+        Ok(Store {
+            writer,
+            reader,
+            dialect,
+            committed,
+        })
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -127,7 +135,8 @@ impl Store {
         if self.writer.send(j).is_err() {
             return Err(E::from_db(DbError::Other("store is shut down".into())));
         }
-        rx.await.unwrap_or_else(|_| Err(E::from_db(DbError::Other("writer stopped".into()))))
+        rx.await
+            .unwrap_or_else(|_| Err(E::from_db(DbError::Other("writer stopped".into()))))
     }
 
     /// Runs `work` on a reader connection in one consistent snapshot.
@@ -141,7 +150,8 @@ impl Store {
         if self.reader.send(j).is_err() {
             return Err(E::from_db(DbError::Other("store is shut down".into())));
         }
-        rx.await.unwrap_or_else(|_| Err(E::from_db(DbError::Other("reader stopped".into()))))
+        rx.await
+            .unwrap_or_else(|_| Err(E::from_db(DbError::Other("reader stopped".into()))))
     }
 
     /// Blocking variants for the command line and benchmarks outside an async context.
@@ -155,11 +165,54 @@ impl Store {
         if self.writer.send(j).is_err() {
             return Err(E::from_db(DbError::Other("store is shut down".into())));
         }
-        rx.blocking_recv().unwrap_or_else(|_| Err(E::from_db(DbError::Other("writer stopped".into()))))
+        rx.blocking_recv()
+            .unwrap_or_else(|_| Err(E::from_db(DbError::Other("writer stopped".into()))))
     }
 
     /// Wakes when any write transaction commits (the engine waits on it for new events).
     pub fn committed(&self) -> Arc<Notify> {
         self.committed.clone()
     }
+}
+
+type Connections = (
+    Dialect,
+    Vec<Box<dyn Conn + Send>>,
+    Vec<Box<dyn Conn + Send>>,
+);
+
+/// Opens every connection and applies pending migrations through the first writer.
+fn connect_all(config: &StoreConfig) -> Result<Connections, DbError> {
+    Ok(match config {
+        StoreConfig::Sqlite { path } => {
+            let mut w = sqlite::SqliteConn::open(path, false)?;
+            migrations::apply(&mut w)?;
+            let readers = (0..READERS)
+                .map(|_| {
+                    sqlite::SqliteConn::open(path, true)
+                        .map(|c| Box::new(c) as Box<dyn Conn + Send>)
+                })
+                .collect::<Result<_, _>>()?;
+            (Dialect::Sqlite, vec![Box::new(w)], readers)
+        }
+        StoreConfig::Postgres {
+            url,
+            schema,
+            writers,
+        } => {
+            let mut first = postgres::PgConn::connect(url, schema.as_deref())?;
+            migrations::apply(&mut first)?;
+            let mut ws: Vec<Box<dyn Conn + Send>> = vec![Box::new(first)];
+            for _ in 1..(*writers).max(1) {
+                ws.push(Box::new(postgres::PgConn::connect(url, schema.as_deref())?));
+            }
+            let readers = (0..READERS)
+                .map(|_| {
+                    postgres::PgConn::connect(url, schema.as_deref())
+                        .map(|c| Box::new(c) as Box<dyn Conn + Send>)
+                })
+                .collect::<Result<_, _>>()?;
+            (Dialect::Postgres, ws, readers)
+        }
+    })
 }

@@ -333,10 +333,13 @@ pub fn apply(conn: &mut dyn Conn) -> Result<(), DbError> {
     for (version, name, sql) in MIGRATIONS {
         conn.batch("BEGIN")?;
         if conn.dialect() == Dialect::Postgres {
-            conn.query("SELECT pg_advisory_xact_lock(7302021)", &[])?;
+            conn.execute("SELECT pg_advisory_xact_lock(7302021)", &[])?;
         }
         let done = conn
-            .query_opt("SELECT version FROM schema_migrations WHERE version = $1", &[(*version).into()])?
+            .query_opt(
+                "SELECT version FROM schema_migrations WHERE version = $1",
+                &[(*version).into()],
+            )?
             .is_some();
         if !done {
             if let Err(e) = conn.batch(&render(sql, conn.dialect())) {

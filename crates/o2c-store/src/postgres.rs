@@ -23,10 +23,15 @@ impl PgConn {
                 return Err(DbError::Other(format!("invalid schema name {s:?}")));
             }
             client
-                .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"))
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS {s}; SET search_path TO {s}"
+                ))
                 .map_err(map_err)?;
         }
-        Ok(PgConn { client, statements: HashMap::new() })
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+        })
     }
 
     fn statement(&mut self, sql: &str) -> Result<Statement, DbError> {
@@ -46,11 +51,17 @@ fn map_err(e: postgres::Error) -> DbError {
     use postgres::error::SqlState;
     match e.code() {
         Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbError::UniqueViolation(e.to_string()),
-        Some(c) if *c == SqlState::T_R_DEADLOCK_DETECTED || *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+        Some(c)
+            if *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::T_R_SERIALIZATION_FAILURE =>
+        {
             DbError::Retryable(e.to_string())
         }
         _ => {
-            let detail = e.as_db_error().map(|d| d.message().to_string()).or_else(|| e.source().map(|s| s.to_string()));
+            let detail = e
+                .as_db_error()
+                .map(|d| d.message().to_string())
+                .or_else(|| e.source().map(|s| s.to_string()));
             DbError::Other(match detail {
                 Some(d) => format!("{e}: {d}"),
                 None => e.to_string(),
@@ -60,7 +71,11 @@ fn map_err(e: postgres::Error) -> DbError {
 }
 
 impl ToSql for Value {
-    fn to_sql(&self, ty: &Type, out: &mut postgres::types::private::BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> Result<IsNull, Box<dyn Error + Sync + Send>> {
         match self {
             Value::Null => Ok(IsNull::Yes),
             Value::Int(i) => match *ty {
@@ -83,11 +98,26 @@ fn decode(row: &postgres::Row, i: usize) -> Result<Value, DbError> {
     let ty = row.columns()[i].type_();
     let bad = |e: postgres::Error| DbError::Other(format!("column {i}: {e}"));
     Ok(match *ty {
-        Type::INT8 => row.try_get::<_, Option<i64>>(i).map_err(bad)?.map_or(Value::Null, Value::Int),
-        Type::INT4 => row.try_get::<_, Option<i32>>(i).map_err(bad)?.map_or(Value::Null, |v| Value::Int(v.into())),
-        Type::INT2 => row.try_get::<_, Option<i16>>(i).map_err(bad)?.map_or(Value::Null, |v| Value::Int(v.into())),
-        Type::BOOL => row.try_get::<_, Option<bool>>(i).map_err(bad)?.map_or(Value::Null, |v| Value::Int(v.into())),
-        _ => row.try_get::<_, Option<String>>(i).map_err(bad)?.map_or(Value::Null, Value::Text),
+        Type::INT8 => row
+            .try_get::<_, Option<i64>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Int),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |v| Value::Int(v.into())),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |v| Value::Int(v.into())),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, |v| Value::Int(v.into())),
+        _ => row
+            .try_get::<_, Option<String>>(i)
+            .map_err(bad)?
+            .map_or(Value::Null, Value::Text),
     })
 }
 
@@ -98,15 +128,24 @@ impl Conn for PgConn {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         self.client.execute(&stmt, &refs).map_err(map_err)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let stmt = self.statement(sql)?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            params.iter().map(|p| p as &(dyn ToSql + Sync)).collect();
         let rows = self.client.query(&stmt, &refs).map_err(map_err)?;
-        rows.iter().map(|r| (0..r.len()).map(|i| decode(r, i)).collect::<Result<Vec<_>, _>>().map(Row)).collect()
+        rows.iter()
+            .map(|r| {
+                (0..r.len())
+                    .map(|i| decode(r, i))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Row)
+            })
+            .collect()
     }
 
     fn batch(&mut self, sql: &str) -> Result<(), DbError> {

@@ -77,7 +77,9 @@ impl Row {
     pub fn int(&self, i: usize) -> i64 {
         match &self.0[i] {
             Value::Int(v) => *v,
-            Value::Text(t) => t.parse().unwrap_or_else(|_| panic!("column {i}: expected an integer, got {t:?}")),
+            Value::Text(t) => t
+                .parse()
+                .unwrap_or_else(|_| panic!("column {i}: expected an integer, got {t:?}")),
             Value::Null => panic!("column {i}: expected an integer, got NULL"),
         }
     }
@@ -139,7 +141,8 @@ pub trait Conn {
         Ok(self.query(sql, params)?.into_iter().next())
     }
     fn query_one(&mut self, sql: &str, params: &[Value]) -> Result<Row, DbError> {
-        self.query_opt(sql, params)?.ok_or_else(|| DbError::Other(format!("expected one row from: {sql}")))
+        self.query_opt(sql, params)?
+            .ok_or_else(|| DbError::Other(format!("expected one row from: {sql}")))
     }
     /// ` FOR UPDATE` on PostgreSQL, nothing on SQLite (whose single writer already serializes).
     fn for_update(&self) -> &'static str {
@@ -149,7 +152,12 @@ pub trait Conn {
         }
     }
     /// Inserts many rows with multi-row VALUES, in chunks: one round trip per chunk, not per row.
-    fn insert_rows(&mut self, table: &str, columns: &[&str], rows: &[Vec<Value>]) -> Result<(), DbError> {
+    fn insert_rows(
+        &mut self,
+        table: &str,
+        columns: &[&str],
+        rows: &[Vec<Value>],
+    ) -> Result<(), DbError> {
         if rows.is_empty() {
             return Ok(());
         }
@@ -158,7 +166,11 @@ pub trait Conn {
             let mut sql = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
             let mut params = Vec::with_capacity(chunk.len() * columns.len());
             for (r, row) in chunk.iter().enumerate() {
-                assert_eq!(row.len(), columns.len(), "row width must match the columns of {table}");
+                assert_eq!(
+                    row.len(),
+                    columns.len(),
+                    "row width must match the columns of {table}"
+                );
                 sql.push_str(if r == 0 { "(" } else { ", (" });
                 for (c, v) in row.iter().enumerate() {
                     if c > 0 {

@@ -15,7 +15,9 @@ impl SqliteConn {
         let flags = if read_only {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
         } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let conn = Connection::open_with_flags(path, flags).map_err(map_err)?;
         conn.set_prepared_statement_cache_capacity(256);
@@ -63,7 +65,9 @@ fn map_err(e: rusqlite::Error) -> DbError {
             {
                 DbError::UniqueViolation(e.to_string())
             }
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => DbError::Retryable(e.to_string()),
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                DbError::Retryable(e.to_string())
+            }
             _ => DbError::Other(e.to_string()),
         },
         _ => DbError::Other(e.to_string()),
@@ -87,14 +91,18 @@ impl Conn for SqliteConn {
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64, DbError> {
         let mut stmt = self.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
-        let n = stmt.execute(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
         Ok(n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>, DbError> {
         let mut stmt = self.conn.prepare_cached(&translate(sql)).map_err(map_err)?;
         let width = stmt.column_count();
-        let mut rows = stmt.query(rusqlite::params_from_iter(params.iter())).map_err(map_err)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(map_err)?;
         let mut out = Vec::new();
         while let Some(r) = rows.next().map_err(map_err)? {
             let mut values = Vec::with_capacity(width);
@@ -103,7 +111,9 @@ impl Conn for SqliteConn {
                     ValueRef::Null => Value::Null,
                     ValueRef::Integer(v) => Value::Int(v),
                     ValueRef::Real(v) => Value::Int(v as i64),
-                    ValueRef::Text(t) | ValueRef::Blob(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                    ValueRef::Text(t) | ValueRef::Blob(t) => {
+                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                    }
                 });
             }
             out.push(Row(values));
@@ -122,6 +132,9 @@ mod tests {
 
     #[test]
     fn placeholders_are_numbered_explicitly_outside_strings() {
-        assert_eq!(translate("SELECT $2, $1, '$3' FROM t WHERE a = $10"), "SELECT ?2, ?1, '$3' FROM t WHERE a = ?10");
+        assert_eq!(
+            translate("SELECT $2, $1, '$3' FROM t WHERE a = $10"),
+            "SELECT ?2, ?1, '$3' FROM t WHERE a = ?10"
+        );
     }
 }

@@ -1,0 +1,196 @@
+//! The one error table at the edge: stable code → HTTP status → RFC 9457 problem details.
+//! 5xx bodies are opaque; their cause is logged once, here.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use o2c_app::AppError;
+use serde::Serialize;
+
+/// (code, status, title): every code a client can receive.
+pub const TABLE: &[(&str, u16, &str)] = &[
+    ("unknown-customer", 422, "Unknown customer"),
+    ("unknown-sku", 422, "Unknown SKU"),
+    ("unknown-warehouse", 422, "Unknown warehouse"),
+    ("not-found", 404, "Not found"),
+    ("quantity-not-positive", 422, "Quantity must be positive"),
+    ("amount-not-positive", 422, "Amount must be positive"),
+    ("currency-mismatch", 422, "Currency mismatch"),
+    ("missing-address", 422, "Missing address"),
+    ("invalid-field", 422, "Invalid field"),
+    ("order-without-lines", 422, "Order without lines"),
+    ("duplicate-sku", 409, "Duplicate SKU"),
+    ("duplicate-warehouse", 409, "Duplicate warehouse"),
+    ("illegal-state-transition", 409, "Illegal state transition"),
+    (
+        "idempotency-key-reused",
+        422,
+        "Idempotency-Key reused with a different body",
+    ),
+    ("idempotency-key-missing", 400, "Idempotency-Key missing"),
+    (
+        "application-exceeds-open-amount",
+        422,
+        "Application exceeds the open amount",
+    ),
+    ("unknown-currency", 422, "Unknown currency"),
+    ("amount-out-of-range", 422, "Amount out of range"),
+    ("malformed-amount", 422, "Malformed amount"),
+    ("malformed-json", 400, "Malformed JSON"),
+    (
+        "invalid-body",
+        422,
+        "Request body does not match the expected shape",
+    ),
+    ("unauthorized", 401, "Missing or invalid API key"),
+    ("forbidden", 403, "Role not allowed"),
+    ("route-not-found", 404, "No such route"),
+    ("internal", 500, "Internal error"),
+];
+
+pub fn lookup(code: &str) -> Option<(u16, &'static str)> {
+    TABLE
+        .iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, s, t)| (*s, *t))
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    pub code: String,
+}
+
+impl Problem {
+    pub fn new(code: &str, detail: impl Into<String>) -> Problem {
+        let (status, title) = lookup(code).unwrap_or((500, "Internal error"));
+        Problem {
+            kind: format!("/problems/{code}"),
+            title: title.to_string(),
+            status,
+            detail: detail.into(),
+            code: code.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, serde_json::to_string(&self).unwrap_or_default()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// What handlers return on failure.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Domain(d) => ApiError(Problem::new(d.code(), d.to_string())),
+            other => {
+                tracing::error!(error = %other, "request failed");
+                ApiError(Problem::new(
+                    "internal",
+                    "something went wrong on our side; it has been logged",
+                ))
+            }
+        }
+    }
+}
+
+impl From<Problem> for ApiError {
+    fn from(p: Problem) -> Self {
+        ApiError(p)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_domain_code_is_in_the_table() {
+        use o2c_core::{Currency, DomainError, MoneyError};
+        let samples = [
+            DomainError::UnknownCustomer("x".into()),
+            DomainError::UnknownSku {
+                line: 1,
+                sku: "x".into(),
+            },
+            DomainError::UnknownWarehouse("x".into()),
+            DomainError::NotFound {
+                document: "order",
+                id: "x".into(),
+            },
+            DomainError::QuantityNotPositive {
+                line: 1,
+                quantity: 0,
+            },
+            DomainError::AmountNotPositive { field: "amount" },
+            DomainError::CurrencyMismatch {
+                field: "currency",
+                expected: Currency::EUR,
+                got: Currency::USD,
+            },
+            DomainError::MissingAddress { which: "billing" },
+            DomainError::invalid("f", "r"),
+            DomainError::NoLines,
+            DomainError::DuplicateSku("x".into()),
+            DomainError::DuplicateWarehouse("x".into()),
+            DomainError::IllegalStateTransition {
+                document: "order",
+                id: "x".into(),
+                state: "s".into(),
+                action: "a",
+            },
+            DomainError::IdempotencyKeyReusedWithDifferentBody("k".into()),
+            DomainError::IdempotencyKeyMissing,
+            DomainError::ApplicationExceedsOpenAmount {
+                what: "w",
+                requested: "1".into(),
+                available: "0".into(),
+            },
+            DomainError::Money {
+                field: "a".into(),
+                source: MoneyError::Overflow,
+            },
+            DomainError::Money {
+                field: "a".into(),
+                source: MoneyError::UnknownCurrency("x".into()),
+            },
+            DomainError::Money {
+                field: "a".into(),
+                source: MoneyError::MalformedAmount("x".into()),
+            },
+        ];
+        for s in samples {
+            assert!(
+                lookup(s.code()).is_some(),
+                "{} is not in the error table",
+                s.code()
+            );
+        }
+    }
+}

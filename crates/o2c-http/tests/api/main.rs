@@ -1,0 +1,10 @@
+//! API tests: the real application on port 0 with a fresh database, driven over HTTP.
+//! Every scenario runs on SQLite, and on PostgreSQL when `O2C_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod access;
+mod branches;
+mod concurrency;
+mod cycle;
+mod errors;

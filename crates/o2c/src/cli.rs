@@ -1,0 +1,365 @@
+//! Commands of `o2c`. Each one opens the store named by `--database` / `O2C_DATABASE_URL`
+//! (default: `o2c.db` in the working directory) and calls one library function.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use o2c_app::testing::{Engine, TestStore};
+use o2c_app::{App, StoreConfig, auth, event, ledger, order};
+use o2c_core::{Actor, Role};
+use std::net::SocketAddr;
+use std::path::Path;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "o2c",
+    version,
+    about = "Order-to-cash: from an order arriving to its cash applied and the books balanced."
+)]
+pub struct Cli {
+    /// Where the data lives: an SQLite file (`o2c.db`, `sqlite://path`) or `postgres://user@host/db`.
+    #[arg(
+        long,
+        global = true,
+        env = "O2C_DATABASE_URL",
+        default_value = "sqlite://o2c.db"
+    )]
+    pub database: String,
+    /// Log filter, e.g. `info`, `o2c=debug` (RUST_LOG syntax).
+    #[arg(long, global = true, env = "O2C_LOG")]
+    pub log: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API and run the automation engine.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "O2C_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Show the audit trail of an order: who or what did each step, and when.
+    Events {
+        order_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the trial balance and the subledger checks.
+    TrialBalance {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a realistic small company in a fresh database and run orders through the cycle.
+    Demo {
+        #[arg(long, default_value_t = 300)]
+        customers: usize,
+        #[arg(long, default_value_t = 2000)]
+        products: usize,
+        #[arg(long, default_value_t = 1000)]
+        orders: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Benchmarks (run on a fresh throw-away database unless --database is given explicitly).
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key with a role; prints its secret once.
+    Create {
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List API keys (without secrets).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Push N orders through the whole cycle; orders per second per stage and end to end.
+    Cycle {
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        #[arg(long, default_value_t = 256)]
+        in_flight: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Concurrent HTTP clients placing orders over loopback: durable orders/s and latency.
+    Intake {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 50_000)]
+        orders: usize,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn init_logging(cli: &Cli) {
+    let default = match cli.command {
+        Command::Serve { .. } => "info",
+        _ => "warn",
+    };
+    let filter = cli
+        .log
+        .clone()
+        .unwrap_or_else(|| std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_string()));
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn open(url: &str) -> anyhow::Result<App> {
+    let config = StoreConfig::from_url(url);
+    App::open(&config).with_context(|| format!("opening {}", config.describe()))
+}
+
+fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let database_given = std::env::args().any(|a| a.starts_with("--database"))
+        || std::env::var("O2C_DATABASE_URL").is_ok();
+    match cli.command {
+        Command::Serve { addr } => serve(&cli.database, addr).await,
+        Command::Keys { command } => keys(&cli.database, command).await,
+        Command::Events { order_id, json } => events(&cli.database, &order_id, json).await,
+        Command::TrialBalance { json } => {
+            let tb = open(&cli.database)?.read(ledger::trial_balance).await?;
+            if json {
+                print_json(&tb)
+            } else {
+                print_trial_balance(&tb)
+            }
+        }
+        Command::Demo {
+            customers,
+            products,
+            orders,
+            seed,
+            json,
+        } => {
+            let app = open(&cli.database)?;
+            let opts = o2c_app::demo::DemoOptions {
+                customers,
+                products,
+                orders,
+                seed,
+                progress: !json,
+            };
+            let summary = o2c_app::demo::run(&app, &opts).await?;
+            if json {
+                print_json(&summary)
+            } else {
+                Ok(println!("{summary}"))
+            }
+        }
+        Command::Bench { command } => {
+            bench(
+                if database_given {
+                    Some(cli.database.as_str())
+                } else {
+                    None
+                },
+                command,
+            )
+            .await
+        }
+    }
+}
+
+async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
+    let app = open(database)?;
+    eprintln!(
+        "o2c: data in {}",
+        StoreConfig::from_url(database).describe()
+    );
+    let no_keys = app.read(auth::count).await? == 0;
+    if no_keys {
+        let (key, secret) = app
+            .write(Actor::Cli("o2c serve".into()), |c, ctx| {
+                auth::create_in_tx(c, ctx, Role::Admin, "first admin key")
+            })
+            .await?;
+        let path = Path::new("o2c-admin.key");
+        write_secret(path, &secret)?;
+        eprintln!(
+            "o2c: first start: created the admin API key {} and saved its secret in ./{} (only you can read it).\n\
+             o2c: see it with `cat o2c-admin.key`; use it as `Authorization: Bearer <secret>`; make more keys with `o2c keys create --role sales`.",
+            key.id,
+            path.display()
+        );
+    }
+    eprintln!("o2c: API on http://{addr}/api/v1 (Ctrl-C stops)");
+    o2c_http::serve(app, addr).await
+}
+
+fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    writeln!(f, "{secret}")?;
+    Ok(())
+}
+
+async fn keys(database: &str, command: KeysCommand) -> anyhow::Result<()> {
+    let app = open(database)?;
+    match command {
+        KeysCommand::Create { role, label } => {
+            let Some(role) = Role::parse(&role) else {
+                let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                bail!(
+                    "unknown role `{role}`: expected one of {}",
+                    roles.join(", ")
+                );
+            };
+            let label = label.unwrap_or_else(|| format!("{} key", role.as_str()));
+            let user = std::env::var("USER").unwrap_or_else(|_| "operator".into());
+            let (key, secret) = app
+                .write(Actor::Cli(user), move |c, ctx| {
+                    auth::create_in_tx(c, ctx, role, &label)
+                })
+                .await?;
+            eprintln!(
+                "created {} with role {} — the secret below is shown only once:",
+                key.id,
+                key.role.as_str()
+            );
+            println!("{secret}");
+        }
+        KeysCommand::List => {
+            for k in app.read(auth::list).await? {
+                println!(
+                    "{:<32} {:<12} {:<28} {}",
+                    k.id,
+                    k.role.as_str(),
+                    k.created_at,
+                    k.label
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn events(database: &str, order_id: &str, json: bool) -> anyhow::Result<()> {
+    let app = open(database)?;
+    let id = order_id.to_string();
+    let events = app
+        .read(move |c| {
+            order::get(c, &id)?;
+            event::for_order(c, &id)
+        })
+        .await?;
+    if json {
+        return print_json(&events);
+    }
+    println!("{:<28} {:<24} {:<28} {}", "WHEN", "EVENT", "BY", "ON");
+    for e in events {
+        println!(
+            "{:<28} {:<24} {:<28} {}",
+            e.occurred_at,
+            e.kind,
+            format!("{}:{}", e.actor.kind, e.actor.id),
+            e.aggregate_id
+        );
+    }
+    Ok(())
+}
+
+fn print_trial_balance(tb: &ledger::TrialBalance) -> anyhow::Result<()> {
+    println!(
+        "{:<6} {:<36} {:<4} {:>18}",
+        "ACCT", "NAME", "CUR", "BALANCE (Dr+/Cr-)"
+    );
+    for a in &tb.accounts {
+        println!(
+            "{:<6} {:<36} {:<4} {:>18}",
+            a.account, a.name, a.currency, a.balance
+        );
+    }
+    for t in &tb.totals {
+        println!("total {} = {} minor units", t.currency, t.total_minor);
+    }
+    println!("balanced: {}", if tb.balanced { "yes" } else { "NO" });
+    for c in &tb.receivables {
+        println!(
+            "receivables {}: open items {} vs control account {}: {}",
+            c.currency,
+            c.subledger_minor,
+            c.control_account_minor,
+            if c.matches { "match" } else { "MISMATCH" }
+        );
+    }
+    Ok(())
+}
+
+async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<()> {
+    // A benchmark gets a fresh database of its own unless one is named explicitly.
+    let scratch = match database {
+        Some(_) => None,
+        None => Some(TestStore::new(Engine::Sqlite).context("creating a scratch database")?),
+    };
+    let app = match (&scratch, database) {
+        (Some(s), _) => s.app()?,
+        (None, Some(url)) => open(url)?,
+        (None, None) => unreachable!("either a scratch store or a URL"),
+    };
+    match command {
+        BenchCommand::Cycle {
+            orders,
+            in_flight,
+            json,
+        } => {
+            let report = o2c_app::bench::run_cycle(
+                &app,
+                &o2c_app::bench::BenchOptions {
+                    orders,
+                    in_flight,
+                    progress: !json,
+                },
+            )
+            .await?;
+            if json {
+                print_json(&report)
+            } else {
+                Ok(println!("{report}"))
+            }
+        }
+        BenchCommand::Intake {
+            clients,
+            orders,
+            json,
+        } => {
+            let report = o2c_http::bench_intake::run(app, clients, orders).await?;
+            if json {
+                print_json(&report)
+            } else {
+                Ok(println!("{report}"))
+            }
+        }
+    }
+}
