@@ -55,7 +55,13 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Sales, Role::Credit, Role::Warehouse, Role::Receivables];
+    pub const ALL: [Role; 5] = [
+        Role::Admin,
+        Role::Sales,
+        Role::Credit,
+        Role::Warehouse,
+        Role::Receivables,
+    ];
 
     pub fn parse(s: &str) -> Option<Role> {
         Role::ALL.into_iter().find(|r| r.as_str() == s)

@@ -30,7 +30,10 @@ pub struct CreditDecision {
 
 /// Decides by rule. Over the limit is not a rejection: a person with the credit role reviews it.
 pub fn decide(check: &CreditCheck) -> Result<CreditDecision, MoneyError> {
-    let exposure_after = check.open_receivables.checked_add(check.open_orders)?.checked_add(check.order_amount)?;
+    let exposure_after = check
+        .open_receivables
+        .checked_add(check.open_orders)?
+        .checked_add(check.order_amount)?;
     let within = exposure_after.minor() <= check.limit.minor();
     check.limit.checked_add(exposure_after)?; // same currency, or refuse
     Ok(if within {
@@ -39,7 +42,10 @@ pub fn decide(check: &CreditCheck) -> Result<CreditDecision, MoneyError> {
             rule: "credit.within_limit",
             exposure_after,
             limit: check.limit,
-            reason: format!("exposure {exposure_after} is within the credit limit {}", check.limit),
+            reason: format!(
+                "exposure {exposure_after} is within the credit limit {}",
+                check.limit
+            ),
         }
     } else {
         CreditDecision {
@@ -62,12 +68,20 @@ mod tests {
 
     fn check(limit: i64, ar: i64, orders: i64, amount: i64) -> CreditCheck {
         let eur = |m| Money::new(m, Currency::EUR);
-        CreditCheck { limit: eur(limit), open_receivables: eur(ar), open_orders: eur(orders), order_amount: eur(amount) }
+        CreditCheck {
+            limit: eur(limit),
+            open_receivables: eur(ar),
+            open_orders: eur(orders),
+            order_amount: eur(amount),
+        }
     }
 
     #[test]
     fn an_order_within_the_limit_is_approved_and_one_over_it_is_held() {
-        assert_eq!(decide(&check(1000, 300, 200, 500)).unwrap().outcome, CreditOutcome::Approve);
+        assert_eq!(
+            decide(&check(1000, 300, 200, 500)).unwrap().outcome,
+            CreditOutcome::Approve
+        );
         let held = decide(&check(1000, 300, 200, 501)).unwrap();
         assert_eq!(held.outcome, CreditOutcome::Hold);
         assert_eq!(held.rule, "credit.over_limit");

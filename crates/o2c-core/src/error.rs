@@ -18,7 +18,11 @@ pub enum DomainError {
     #[error("{field}: amount must be greater than zero")]
     AmountNotPositive { field: &'static str },
     #[error("{field}: the order is in {got} but the customer is billed in {expected}")]
-    CurrencyMismatch { field: &'static str, expected: Currency, got: Currency },
+    CurrencyMismatch {
+        field: &'static str,
+        expected: Currency,
+        got: Currency,
+    },
     #[error("the customer has no {which} address: add one before ordering")]
     MissingAddress { which: &'static str },
     #[error("{field}: {reason}")]
@@ -30,13 +34,22 @@ pub enum DomainError {
     #[error("a warehouse with code `{0}` already exists")]
     DuplicateWarehouse(String),
     #[error("{document} `{id}` is {state}: cannot {action}")]
-    IllegalStateTransition { document: &'static str, id: String, state: String, action: &'static str },
+    IllegalStateTransition {
+        document: &'static str,
+        id: String,
+        state: String,
+        action: &'static str,
+    },
     #[error("the Idempotency-Key `{0}` was already used with a different request body")]
     IdempotencyKeyReusedWithDifferentBody(String),
     #[error("this request needs an Idempotency-Key header")]
     IdempotencyKeyMissing,
     #[error("applying {requested} exceeds the {what} of {available}")]
-    ApplicationExceedsOpenAmount { what: &'static str, requested: String, available: String },
+    ApplicationExceedsOpenAmount {
+        what: &'static str,
+        requested: String,
+        available: String,
+    },
     #[error("{field}: {source}")]
     Money { field: String, source: MoneyError },
 }
@@ -65,7 +78,9 @@ impl DomainError {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",
                 MoneyError::Overflow => "amount-out-of-range",
-                MoneyError::MalformedAmount(_) | MoneyError::TooManyDecimals { .. } => "malformed-amount",
+                MoneyError::MalformedAmount(_) | MoneyError::TooManyDecimals { .. } => {
+                    "malformed-amount"
+                }
             },
         }
     }
@@ -76,6 +91,9 @@ impl DomainError {
     }
 
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> DomainError {
-        DomainError::InvalidField { field: field.into(), reason: reason.into() }
+        DomainError::InvalidField {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }

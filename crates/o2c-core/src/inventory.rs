@@ -33,7 +33,10 @@ mod tests {
     #[test]
     fn one_warehouse_that_can_ship_everything_is_preferred() {
         assert_eq!(allocate(5, &[("a", 3), ("b", 9)]), vec![("b", 5)]);
-        assert_eq!(allocate(10, &[("a", 3), ("b", 6)]), vec![("b", 6), ("a", 3)]);
+        assert_eq!(
+            allocate(10, &[("a", 3), ("b", 6)]),
+            vec![("b", 6), ("a", 3)]
+        );
         assert!(allocate(4, &[("a", 0)]).is_empty());
     }
 

@@ -38,7 +38,9 @@ pub fn invoice_number(series: &str, year: i32, n: i64) -> String {
 
 /// Net terms: due `net_days` after the issue date.
 pub fn due_on(issued_on: NaiveDate, net_days: u32) -> NaiveDate {
-    issued_on.checked_add_days(Days::new(u64::from(net_days))).expect("due date within range")
+    issued_on
+        .checked_add_days(Days::new(u64::from(net_days)))
+        .expect("due date within range")
 }
 
 #[cfg(test)]
@@ -48,7 +50,10 @@ mod tests {
     #[test]
     fn due_dates_and_numbers() {
         let d = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
-        assert_eq!(due_on(d, 30), NaiveDate::from_ymd_opt(2026, 12, 23).unwrap());
+        assert_eq!(
+            due_on(d, 30),
+            NaiveDate::from_ymd_opt(2026, 12, 23).unwrap()
+        );
         assert_eq!(invoice_number("INV", 2026, 42), "INV-2026-000042");
         assert_eq!(PaymentStatus::of(100, 100), PaymentStatus::Unpaid);
         assert_eq!(PaymentStatus::of(100, 1), PaymentStatus::PartiallyPaid);

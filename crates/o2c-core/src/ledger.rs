@@ -21,17 +21,41 @@ pub struct Account {
     pub kind: AccountType,
 }
 
-pub const BANK: Account = Account { code: "1000", name: "Bank", kind: AccountType::Asset };
+pub const BANK: Account = Account {
+    code: "1000",
+    name: "Bank",
+    kind: AccountType::Asset,
+};
 /// The receivables control account: its balance equals the sum of customers' open items.
-pub const ACCOUNTS_RECEIVABLE: Account =
-    Account { code: "1100", name: "Accounts receivable", kind: AccountType::Asset };
+pub const ACCOUNTS_RECEIVABLE: Account = Account {
+    code: "1100",
+    name: "Accounts receivable",
+    kind: AccountType::Asset,
+};
 /// Cash received and not yet applied to an invoice: owed back to the customer until applied.
-pub const CUSTOMER_CREDITS: Account =
-    Account { code: "2000", name: "Unapplied cash (customer credits)", kind: AccountType::Liability };
-pub const TAX_PAYABLE: Account = Account { code: "2100", name: "Output tax payable", kind: AccountType::Liability };
-pub const SALES_REVENUE: Account = Account { code: "4000", name: "Sales revenue", kind: AccountType::Income };
+pub const CUSTOMER_CREDITS: Account = Account {
+    code: "2000",
+    name: "Unapplied cash (customer credits)",
+    kind: AccountType::Liability,
+};
+pub const TAX_PAYABLE: Account = Account {
+    code: "2100",
+    name: "Output tax payable",
+    kind: AccountType::Liability,
+};
+pub const SALES_REVENUE: Account = Account {
+    code: "4000",
+    name: "Sales revenue",
+    kind: AccountType::Income,
+};
 
-pub const CHART: &[Account] = &[BANK, ACCOUNTS_RECEIVABLE, CUSTOMER_CREDITS, TAX_PAYABLE, SALES_REVENUE];
+pub const CHART: &[Account] = &[
+    BANK,
+    ACCOUNTS_RECEIVABLE,
+    CUSTOMER_CREDITS,
+    TAX_PAYABLE,
+    SALES_REVENUE,
+];
 
 pub fn account(code: &str) -> Option<Account> {
     CHART.iter().copied().find(|a| a.code == code)
@@ -86,14 +110,30 @@ pub struct JournalEntry {
 }
 
 impl JournalEntry {
-    pub fn new(template: Template, document_id: &str, postings: Vec<Posting>) -> Result<JournalEntry, LedgerError> {
-        let postings: Vec<Posting> = postings.into_iter().filter(|p| !p.amount.is_zero()).collect();
-        let currency = postings.first().ok_or(LedgerError::Empty)?.amount.currency();
+    pub fn new(
+        template: Template,
+        document_id: &str,
+        postings: Vec<Posting>,
+    ) -> Result<JournalEntry, LedgerError> {
+        let postings: Vec<Posting> = postings
+            .into_iter()
+            .filter(|p| !p.amount.is_zero())
+            .collect();
+        let currency = postings
+            .first()
+            .ok_or(LedgerError::Empty)?
+            .amount
+            .currency();
         let total = Money::sum(currency, postings.iter().map(|p| p.amount))?;
         if !total.is_zero() {
             return Err(LedgerError::Unbalanced(total));
         }
-        Ok(JournalEntry { template, document_id: document_id.to_string(), currency, postings })
+        Ok(JournalEntry {
+            template,
+            document_id: document_id.to_string(),
+            currency,
+            postings,
+        })
     }
     pub fn template(&self) -> Template {
         self.template
@@ -110,25 +150,43 @@ impl JournalEntry {
 }
 
 fn debit(account: Account, amount: Money) -> Posting {
-    Posting { account: account.code, amount }
+    Posting {
+        account: account.code,
+        amount,
+    }
 }
 fn credit(account: Account, amount: Money) -> Result<Posting, MoneyError> {
-    Ok(Posting { account: account.code, amount: amount.checked_neg()? })
+    Ok(Posting {
+        account: account.code,
+        amount: amount.checked_neg()?,
+    })
 }
 
 /// INVOICE_ISSUED: Dr receivables (gross) / Cr revenue (net) / Cr output tax (tax).
-pub fn invoice_issued(invoice_id: &str, net: Money, tax: Money) -> Result<JournalEntry, LedgerError> {
+pub fn invoice_issued(
+    invoice_id: &str,
+    net: Money,
+    tax: Money,
+) -> Result<JournalEntry, LedgerError> {
     let gross = net.checked_add(tax)?;
     JournalEntry::new(
         Template::InvoiceIssued,
         invoice_id,
-        vec![debit(ACCOUNTS_RECEIVABLE, gross), credit(SALES_REVENUE, net)?, credit(TAX_PAYABLE, tax)?],
+        vec![
+            debit(ACCOUNTS_RECEIVABLE, gross),
+            credit(SALES_REVENUE, net)?,
+            credit(TAX_PAYABLE, tax)?,
+        ],
     )
 }
 
 /// PAYMENT_RECEIVED: Dr bank / Cr unapplied cash. Application to invoices is a separate step.
 pub fn payment_received(payment_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
-    JournalEntry::new(Template::PaymentReceived, payment_id, vec![debit(BANK, amount), credit(CUSTOMER_CREDITS, amount)?])
+    JournalEntry::new(
+        Template::PaymentReceived,
+        payment_id,
+        vec![debit(BANK, amount), credit(CUSTOMER_CREDITS, amount)?],
+    )
 }
 
 /// CASH_APPLIED: Dr unapplied cash / Cr receivables.
@@ -136,7 +194,10 @@ pub fn cash_applied(application_id: &str, amount: Money) -> Result<JournalEntry,
     JournalEntry::new(
         Template::CashApplied,
         application_id,
-        vec![debit(CUSTOMER_CREDITS, amount), credit(ACCOUNTS_RECEIVABLE, amount)?],
+        vec![
+            debit(CUSTOMER_CREDITS, amount),
+            credit(ACCOUNTS_RECEIVABLE, amount)?,
+        ],
     )
 }
 
@@ -151,11 +212,17 @@ mod tests {
         let err = JournalEntry::new(
             Template::InvoiceIssued,
             "inv_1",
-            vec![debit(ACCOUNTS_RECEIVABLE, eur(100)), credit(SALES_REVENUE, eur(99)).unwrap()],
+            vec![
+                debit(ACCOUNTS_RECEIVABLE, eur(100)),
+                credit(SALES_REVENUE, eur(99)).unwrap(),
+            ],
         )
         .unwrap_err();
         assert_eq!(err, LedgerError::Unbalanced(eur(1)));
-        assert_eq!(JournalEntry::new(Template::CashApplied, "x", vec![]).unwrap_err(), LedgerError::Empty);
+        assert_eq!(
+            JournalEntry::new(Template::CashApplied, "x", vec![]).unwrap_err(),
+            LedgerError::Empty
+        );
     }
 
     #[test]
@@ -163,9 +230,15 @@ mod tests {
         let r = JournalEntry::new(
             Template::PaymentReceived,
             "pay_1",
-            vec![debit(BANK, Money::new(5, Currency::EUR)), credit(CUSTOMER_CREDITS, Money::new(5, Currency::USD)).unwrap()],
+            vec![
+                debit(BANK, Money::new(5, Currency::EUR)),
+                credit(CUSTOMER_CREDITS, Money::new(5, Currency::USD)).unwrap(),
+            ],
         );
-        assert!(matches!(r, Err(LedgerError::Money(MoneyError::CurrencyMismatch { .. }))));
+        assert!(matches!(
+            r,
+            Err(LedgerError::Money(MoneyError::CurrencyMismatch { .. }))
+        ));
     }
 
     proptest! {

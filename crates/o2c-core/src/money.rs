@@ -18,15 +18,40 @@ pub enum MoneyError {
     #[error("malformed amount `{0}`: expected a decimal number such as 12.50")]
     MalformedAmount(String),
     #[error("amount `{input}` has more than {exponent} decimals, the most {currency} allows")]
-    TooManyDecimals { input: String, currency: Currency, exponent: u8 },
+    TooManyDecimals {
+        input: String,
+        currency: Currency,
+        exponent: u8,
+    },
 }
 
 /// ISO 4217 codes o2c accepts, with their minor-unit exponents.
 const CURRENCIES: &[(&str, u8)] = &[
-    ("AUD", 2), ("BHD", 3), ("BRL", 2), ("CAD", 2), ("CHF", 2), ("CNY", 2), ("CZK", 2),
-    ("DKK", 2), ("EUR", 2), ("GBP", 2), ("HKD", 2), ("HUF", 2), ("INR", 2), ("JPY", 0),
-    ("KWD", 3), ("MXN", 2), ("NOK", 2), ("NZD", 2), ("PLN", 2), ("RON", 2), ("SEK", 2),
-    ("SGD", 2), ("TRY", 2), ("USD", 2), ("ZAR", 2),
+    ("AUD", 2),
+    ("BHD", 3),
+    ("BRL", 2),
+    ("CAD", 2),
+    ("CHF", 2),
+    ("CNY", 2),
+    ("CZK", 2),
+    ("DKK", 2),
+    ("EUR", 2),
+    ("GBP", 2),
+    ("HKD", 2),
+    ("HUF", 2),
+    ("INR", 2),
+    ("JPY", 0),
+    ("KWD", 3),
+    ("MXN", 2),
+    ("NOK", 2),
+    ("NZD", 2),
+    ("PLN", 2),
+    ("RON", 2),
+    ("SEK", 2),
+    ("SGD", 2),
+    ("TRY", 2),
+    ("USD", 2),
+    ("ZAR", 2),
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -116,19 +141,28 @@ impl Money {
         if self.currency == other.currency {
             Ok(())
         } else {
-            Err(MoneyError::CurrencyMismatch { left: self.currency, right: other.currency })
+            Err(MoneyError::CurrencyMismatch {
+                left: self.currency,
+                right: other.currency,
+            })
         }
     }
 
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_add(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_add(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
     }
 
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        let minor = self.minor.checked_sub(other.minor).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_sub(other.minor)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
     }
 
@@ -139,18 +173,30 @@ impl Money {
 
     /// Unit price times a quantity: exact, no rounding.
     pub fn checked_mul(self, quantity: i64) -> Result<Money, MoneyError> {
-        let minor = self.minor.checked_mul(quantity).ok_or(MoneyError::Overflow)?;
+        let minor = self
+            .minor
+            .checked_mul(quantity)
+            .ok_or(MoneyError::Overflow)?;
         Ok(Money { minor, ..self })
     }
 
     pub fn min(self, other: Money) -> Result<Money, MoneyError> {
         self.same_currency(&other)?;
-        Ok(if self.minor <= other.minor { self } else { other })
+        Ok(if self.minor <= other.minor {
+            self
+        } else {
+            other
+        })
     }
 
     /// Sums amounts of one currency; an empty list sums to zero in `currency`.
-    pub fn sum<I: IntoIterator<Item = Money>>(currency: Currency, items: I) -> Result<Money, MoneyError> {
-        items.into_iter().try_fold(Money::zero(currency), Money::checked_add)
+    pub fn sum<I: IntoIterator<Item = Money>>(
+        currency: Currency,
+        items: I,
+    ) -> Result<Money, MoneyError> {
+        items
+            .into_iter()
+            .try_fold(Money::zero(currency), Money::checked_add)
     }
 
     /// Parses a decimal string ("12.50", "-3", "0.5") in the given currency.
@@ -175,7 +221,11 @@ impl Money {
         let exponent = currency.exponent();
         let frac_trimmed = frac_part.trim_end_matches('0');
         if frac_trimmed.len() > exponent as usize {
-            return Err(MoneyError::TooManyDecimals { input: input.to_string(), currency, exponent });
+            return Err(MoneyError::TooManyDecimals {
+                input: input.to_string(),
+                currency,
+                exponent,
+            });
         }
         let mut minor: i64 = 0;
         let padded = format!("{frac_trimmed:0<width$}", width = exponent as usize);
@@ -185,7 +235,10 @@ impl Money {
                 .and_then(|m| m.checked_add(i64::from(b - b'0')))
                 .ok_or(MoneyError::Overflow)?;
         }
-        Ok(Money { minor: if negative { -minor } else { minor }, currency })
+        Ok(Money {
+            minor: if negative { -minor } else { minor },
+            currency,
+        })
     }
 
     /// The amount as a decimal string with exactly the currency's decimals ("12.50", "-0.05", "1200").
@@ -202,7 +255,12 @@ pub fn decimal_string(minor: i64, exponent: u8) -> String {
         return format!("{sign}{abs}");
     }
     let scale = 10u64.pow(u32::from(exponent));
-    format!("{sign}{}.{:0width$}", abs / scale, abs % scale, width = exponent as usize)
+    format!(
+        "{sign}{}.{:0width$}",
+        abs / scale,
+        abs % scale,
+        width = exponent as usize
+    )
 }
 
 /// The one rounding rule o2c uses to turn an exact fraction into minor units: half away from zero
@@ -211,7 +269,11 @@ pub fn round_half_away_from_zero(numerator: i128, denominator: i128) -> Result<i
     assert!(denominator > 0, "denominator must be positive");
     let quotient = numerator / denominator;
     let remainder = numerator % denominator;
-    let rounded = if 2 * remainder.abs() >= denominator { quotient + numerator.signum() } else { quotient };
+    let rounded = if 2 * remainder.abs() >= denominator {
+        quotient + numerator.signum()
+    } else {
+        quotient
+    };
     i64::try_from(rounded).map_err(|_| MoneyError::Overflow)
 }
 
@@ -251,7 +313,10 @@ impl Percent {
     }
     /// `amount × rate`, rounded half away from zero to the minor unit.
     pub fn of(&self, amount: Money) -> Result<Money, MoneyError> {
-        let minor = round_half_away_from_zero(i128::from(amount.minor()) * i128::from(self.basis_points), 10_000)?;
+        let minor = round_half_away_from_zero(
+            i128::from(amount.minor()) * i128::from(self.basis_points),
+            10_000,
+        )?;
         Ok(Money::new(minor, amount.currency()))
     }
     /// "19.00" style, two decimals.
@@ -276,21 +341,47 @@ mod tests {
         assert_eq!(Money::parse("12.5", Currency::EUR).unwrap().minor(), 1250);
         assert_eq!(Money::parse("-0.05", Currency::EUR).unwrap().minor(), -5);
         assert_eq!(Money::parse("1200", Currency::JPY).unwrap().minor(), 1200);
-        assert_eq!(Money::parse("1.234", Currency::parse("KWD").unwrap()).unwrap().minor(), 1234);
-        assert!(matches!(Money::parse("1.5", Currency::JPY), Err(MoneyError::TooManyDecimals { .. })));
-        assert!(matches!(Money::parse("12.505", Currency::EUR), Err(MoneyError::TooManyDecimals { .. })));
+        assert_eq!(
+            Money::parse("1.234", Currency::parse("KWD").unwrap())
+                .unwrap()
+                .minor(),
+            1234
+        );
+        assert!(matches!(
+            Money::parse("1.5", Currency::JPY),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
+        assert!(matches!(
+            Money::parse("12.505", Currency::EUR),
+            Err(MoneyError::TooManyDecimals { .. })
+        ));
         for bad in ["", "-", "1.", ".5", "1e3", "12,50", "abc", " 1 2"] {
-            assert!(matches!(Money::parse(bad, Currency::EUR), Err(MoneyError::MalformedAmount(_))), "{bad}");
+            assert!(
+                matches!(
+                    Money::parse(bad, Currency::EUR),
+                    Err(MoneyError::MalformedAmount(_))
+                ),
+                "{bad}"
+            );
         }
-        assert_eq!(Money::parse("99999999999999999999", Currency::EUR), Err(MoneyError::Overflow));
+        assert_eq!(
+            Money::parse("99999999999999999999", Currency::EUR),
+            Err(MoneyError::Overflow)
+        );
     }
 
     #[test]
     fn mixed_currencies_are_refused() {
         let e = Money::new(1, Currency::EUR);
         let u = Money::new(1, Currency::USD);
-        assert!(matches!(e.checked_add(u), Err(MoneyError::CurrencyMismatch { .. })));
-        assert!(matches!(e.checked_sub(u), Err(MoneyError::CurrencyMismatch { .. })));
+        assert!(matches!(
+            e.checked_add(u),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
+        assert!(matches!(
+            e.checked_sub(u),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
     }
 
     #[test]
@@ -300,12 +391,18 @@ mod tests {
         assert_eq!(round_half_away_from_zero(4, 10).unwrap(), 0);
         assert_eq!(round_half_away_from_zero(-15, 10).unwrap(), -2);
         let rate = Percent::from_basis_points(1900);
-        assert_eq!(rate.of(Money::new(1050, Currency::EUR)).unwrap().minor(), 200); // 199.5 -> 200
+        assert_eq!(
+            rate.of(Money::new(1050, Currency::EUR)).unwrap().minor(),
+            200
+        ); // 199.5 -> 200
     }
 
     #[test]
     fn unknown_currencies_are_named() {
-        assert_eq!(Currency::parse("XXX"), Err(MoneyError::UnknownCurrency("XXX".into())));
+        assert_eq!(
+            Currency::parse("XXX"),
+            Err(MoneyError::UnknownCurrency("XXX".into()))
+        );
         assert_eq!(Currency::parse("eur").unwrap(), Currency::EUR);
     }
 

@@ -98,7 +98,11 @@ impl OrderStatus {
     pub fn is_open(&self) -> bool {
         matches!(
             self,
-            OrderStatus::Approved | OrderStatus::Backordered | OrderStatus::Reserved | OrderStatus::PartiallyShipped | OrderStatus::Shipped
+            OrderStatus::Approved
+                | OrderStatus::Backordered
+                | OrderStatus::Reserved
+                | OrderStatus::PartiallyShipped
+                | OrderStatus::Shipped
         )
     }
 
@@ -114,7 +118,9 @@ impl OrderStatus {
             F::Shipped => S::Shipped,
         };
         match (self, action) {
-            (S::Received, A::ApproveCredit) | (S::CreditHold, A::ApproveCredit) => Some(S::Approved),
+            (S::Received, A::ApproveCredit) | (S::CreditHold, A::ApproveCredit) => {
+                Some(S::Approved)
+            }
             (S::Received, A::HoldCredit) => Some(S::CreditHold),
             (S::Received, A::RejectCredit) | (S::CreditHold, A::RejectCredit) => Some(S::Rejected),
             (S::Received, A::Cancel)
@@ -122,15 +128,25 @@ impl OrderStatus {
             | (S::Approved, A::Cancel)
             | (S::Backordered, A::Cancel)
             | (S::Reserved, A::Cancel) => Some(S::Cancelled),
-            (S::Approved, A::Fulfil(f)) | (S::Backordered, A::Fulfil(f)) | (S::Reserved, A::Fulfil(f)) => Some(fulfilled(f)),
-            (S::PartiallyShipped, A::Fulfil(f @ (F::PartiallyShipped | F::Shipped))) => Some(fulfilled(f)),
+            (S::Approved, A::Fulfil(f))
+            | (S::Backordered, A::Fulfil(f))
+            | (S::Reserved, A::Fulfil(f)) => Some(fulfilled(f)),
+            (S::PartiallyShipped, A::Fulfil(f @ (F::PartiallyShipped | F::Shipped))) => {
+                Some(fulfilled(f))
+            }
             (S::Shipped, A::Fulfil(F::Shipped)) => Some(S::Shipped),
             (S::Shipped, A::Close) => Some(S::Closed),
             (S::Received, A::Fulfil(_) | A::Close)
             | (S::CreditHold, A::HoldCredit | A::Fulfil(_) | A::Close)
-            | (S::Approved | S::Backordered | S::Reserved, A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Close)
+            | (
+                S::Approved | S::Backordered | S::Reserved,
+                A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Close,
+            )
             | (S::PartiallyShipped, A::Fulfil(F::Backordered | F::Reserved))
-            | (S::PartiallyShipped, A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Cancel | A::Close)
+            | (
+                S::PartiallyShipped,
+                A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Cancel | A::Close,
+            )
             | (S::Shipped, A::Fulfil(F::Backordered | F::Reserved | F::PartiallyShipped))
             | (S::Shipped, A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Cancel)
             | (S::Rejected | S::Closed | S::Cancelled, _) => None,
@@ -138,13 +154,18 @@ impl OrderStatus {
     }
 
     /// Like [`next`](Self::next), as a domain error naming the order and the action.
-    pub fn transition(self, order_id: &str, action: OrderAction) -> Result<OrderStatus, DomainError> {
-        self.next(action).ok_or_else(|| DomainError::IllegalStateTransition {
-            document: "order",
-            id: order_id.to_string(),
-            state: self.as_str().to_string(),
-            action: action.describe(),
-        })
+    pub fn transition(
+        self,
+        order_id: &str,
+        action: OrderAction,
+    ) -> Result<OrderStatus, DomainError> {
+        self.next(action)
+            .ok_or_else(|| DomainError::IllegalStateTransition {
+                document: "order",
+                id: order_id.to_string(),
+                state: self.as_str().to_string(),
+                action: action.describe(),
+            })
     }
 }
 
@@ -176,8 +197,22 @@ mod tests {
     use OrderStatus as S;
 
     fn all_actions() -> Vec<OrderAction> {
-        let mut v = vec![OrderAction::ApproveCredit, OrderAction::HoldCredit, OrderAction::RejectCredit, OrderAction::Cancel, OrderAction::Close];
-        v.extend([Fulfilment::Backordered, Fulfilment::Reserved, Fulfilment::PartiallyShipped, Fulfilment::Shipped].map(OrderAction::Fulfil));
+        let mut v = vec![
+            OrderAction::ApproveCredit,
+            OrderAction::HoldCredit,
+            OrderAction::RejectCredit,
+            OrderAction::Cancel,
+            OrderAction::Close,
+        ];
+        v.extend(
+            [
+                Fulfilment::Backordered,
+                Fulfilment::Reserved,
+                Fulfilment::PartiallyShipped,
+                Fulfilment::Shipped,
+            ]
+            .map(OrderAction::Fulfil),
+        );
         v
     }
 
@@ -196,23 +231,39 @@ mod tests {
             (S::Backordered, OrderAction::Cancel, S::Cancelled),
             (S::Reserved, OrderAction::Cancel, S::Cancelled),
             (S::Shipped, OrderAction::Close, S::Closed),
-            (S::PartiallyShipped, OrderAction::Fulfil(Fulfilment::PartiallyShipped), S::PartiallyShipped),
-            (S::PartiallyShipped, OrderAction::Fulfil(Fulfilment::Shipped), S::Shipped),
-            (S::Shipped, OrderAction::Fulfil(Fulfilment::Shipped), S::Shipped),
+            (
+                S::PartiallyShipped,
+                OrderAction::Fulfil(Fulfilment::PartiallyShipped),
+                S::PartiallyShipped,
+            ),
+            (
+                S::PartiallyShipped,
+                OrderAction::Fulfil(Fulfilment::Shipped),
+                S::Shipped,
+            ),
+            (
+                S::Shipped,
+                OrderAction::Fulfil(Fulfilment::Shipped),
+                S::Shipped,
+            ),
         ];
         for state in S::ALL {
             for action in all_actions() {
-                let expected = legal.iter().find(|(s, a, _)| *s == state && *a == action).map(|(_, _, to)| *to).or_else(|| {
-                    match (state, action) {
-                        (S::Approved | S::Backordered | S::Reserved, OrderAction::Fulfil(f)) => Some(match f {
-                            Fulfilment::Backordered => S::Backordered,
-                            Fulfilment::Reserved => S::Reserved,
-                            Fulfilment::PartiallyShipped => S::PartiallyShipped,
-                            Fulfilment::Shipped => S::Shipped,
-                        }),
+                let expected = legal
+                    .iter()
+                    .find(|(s, a, _)| *s == state && *a == action)
+                    .map(|(_, _, to)| *to)
+                    .or_else(|| match (state, action) {
+                        (S::Approved | S::Backordered | S::Reserved, OrderAction::Fulfil(f)) => {
+                            Some(match f {
+                                Fulfilment::Backordered => S::Backordered,
+                                Fulfilment::Reserved => S::Reserved,
+                                Fulfilment::PartiallyShipped => S::PartiallyShipped,
+                                Fulfilment::Shipped => S::Shipped,
+                            })
+                        }
                         _ => None,
-                    }
-                });
+                    });
                 assert_eq!(state.next(action), expected, "{state:?} + {action:?}");
             }
         }
@@ -227,10 +278,17 @@ mod tests {
 
     #[test]
     fn fulfilment_follows_the_lines() {
-        let l = |ordered, allocated, shipped| LineQuantities { ordered, allocated, shipped };
+        let l = |ordered, allocated, shipped| LineQuantities {
+            ordered,
+            allocated,
+            shipped,
+        };
         assert_eq!(fulfilment_of(&[l(10, 10, 0)]), Fulfilment::Reserved);
         assert_eq!(fulfilment_of(&[l(10, 6, 0)]), Fulfilment::Backordered);
         assert_eq!(fulfilment_of(&[l(10, 6, 6)]), Fulfilment::PartiallyShipped);
-        assert_eq!(fulfilment_of(&[l(10, 10, 10), l(2, 2, 2)]), Fulfilment::Shipped);
+        assert_eq!(
+            fulfilment_of(&[l(10, 10, 10), l(2, 2, 2)]),
+            Fulfilment::Shipped
+        );
     }
 }

@@ -29,25 +29,39 @@ impl ShipmentStatus {
         }
     }
     pub fn parse(s: &str) -> Option<ShipmentStatus> {
-        [ShipmentStatus::Planned, ShipmentStatus::Dispatched, ShipmentStatus::Cancelled].into_iter().find(|x| x.as_str() == s)
+        [
+            ShipmentStatus::Planned,
+            ShipmentStatus::Dispatched,
+            ShipmentStatus::Cancelled,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
     }
     pub fn next(self, action: ShipmentAction) -> Option<ShipmentStatus> {
         match (self, action) {
             (ShipmentStatus::Planned, ShipmentAction::Dispatch) => Some(ShipmentStatus::Dispatched),
             (ShipmentStatus::Planned, ShipmentAction::Cancel) => Some(ShipmentStatus::Cancelled),
-            (ShipmentStatus::Dispatched | ShipmentStatus::Cancelled, ShipmentAction::Dispatch | ShipmentAction::Cancel) => None,
+            (
+                ShipmentStatus::Dispatched | ShipmentStatus::Cancelled,
+                ShipmentAction::Dispatch | ShipmentAction::Cancel,
+            ) => None,
         }
     }
-    pub fn transition(self, id: &str, action: ShipmentAction) -> Result<ShipmentStatus, DomainError> {
-        self.next(action).ok_or_else(|| DomainError::IllegalStateTransition {
-            document: "shipment",
-            id: id.to_string(),
-            state: self.as_str().to_string(),
-            action: match action {
-                ShipmentAction::Dispatch => "dispatch",
-                ShipmentAction::Cancel => "cancel",
-            },
-        })
+    pub fn transition(
+        self,
+        id: &str,
+        action: ShipmentAction,
+    ) -> Result<ShipmentStatus, DomainError> {
+        self.next(action)
+            .ok_or_else(|| DomainError::IllegalStateTransition {
+                document: "shipment",
+                id: id.to_string(),
+                state: self.as_str().to_string(),
+                action: match action {
+                    ShipmentAction::Dispatch => "dispatch",
+                    ShipmentAction::Cancel => "cancel",
+                },
+            })
     }
 }
 

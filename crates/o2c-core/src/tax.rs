@@ -52,7 +52,10 @@ pub struct TaxSubtotal {
 pub fn tax_breakdown(lines: &[TaxableLine]) -> Result<Vec<TaxSubtotal>, MoneyError> {
     let mut groups: Vec<TaxSubtotal> = Vec::new();
     for line in lines {
-        match groups.iter_mut().find(|g| g.category == line.category && g.rate == line.rate) {
+        match groups
+            .iter_mut()
+            .find(|g| g.category == line.category && g.rate == line.rate)
+        {
             Some(g) => g.taxable = g.taxable.checked_add(line.net)?,
             None => groups.push(TaxSubtotal {
                 category: line.category,
@@ -78,7 +81,11 @@ mod tests {
     fn tax_is_rounded_once_per_category_total_not_per_line() {
         // Three lines of 0.05 at 19%: per line 0.0095 -> 0.01 each (0.03), on the total 0.15 -> 0.0285 -> 0.03.
         // Ten lines of 0.05: per line 0.10 total, on the total 0.50 * 19% = 0.095 -> 0.10; 0.07 shows the difference:
-        let line = |net| TaxableLine { category: TaxCategory::Standard, rate: Percent::from_basis_points(1900), net: Money::new(net, Currency::EUR) };
+        let line = |net| TaxableLine {
+            category: TaxCategory::Standard,
+            rate: Percent::from_basis_points(1900),
+            net: Money::new(net, Currency::EUR),
+        };
         let lines: Vec<_> = (0..7).map(|_| line(3)).collect(); // 7 × 0.03 = 0.21 -> tax 0.0399 -> 0.04
         let b = tax_breakdown(&lines).unwrap();
         assert_eq!(b.len(), 1);
@@ -90,11 +97,28 @@ mod tests {
     fn categories_are_kept_apart() {
         let eur = |m| Money::new(m, Currency::EUR);
         let b = tax_breakdown(&[
-            TaxableLine { category: TaxCategory::Standard, rate: Percent::from_basis_points(1900), net: eur(10000) },
-            TaxableLine { category: TaxCategory::Reduced, rate: Percent::from_basis_points(700), net: eur(10000) },
-            TaxableLine { category: TaxCategory::Standard, rate: Percent::from_basis_points(1900), net: eur(5000) },
+            TaxableLine {
+                category: TaxCategory::Standard,
+                rate: Percent::from_basis_points(1900),
+                net: eur(10000),
+            },
+            TaxableLine {
+                category: TaxCategory::Reduced,
+                rate: Percent::from_basis_points(700),
+                net: eur(10000),
+            },
+            TaxableLine {
+                category: TaxCategory::Standard,
+                rate: Percent::from_basis_points(1900),
+                net: eur(5000),
+            },
         ])
         .unwrap();
-        assert_eq!(b.iter().map(|g| (g.taxable.minor(), g.tax.minor())).collect::<Vec<_>>(), vec![(15000, 2850), (10000, 700)]);
+        assert_eq!(
+            b.iter()
+                .map(|g| (g.taxable.minor(), g.tax.minor()))
+                .collect::<Vec<_>>(),
+            vec![(15000, 2850), (10000, 700)]
+        );
     }
 }
