@@ -4,7 +4,7 @@
 
 use crate::context::Ctx;
 use crate::error::Result;
-use o2c_store::{Conn, params};
+use o2c_store::{Conn, Dialect, params};
 use serde::Serialize;
 
 macro_rules! event_types {
@@ -62,27 +62,32 @@ pub struct NewEvent<'a, D: Serialize> {
 pub fn emit<D: Serialize>(conn: &mut dyn Conn, ctx: &Ctx, e: NewEvent<'_, D>) -> Result<()> {
     let id = o2c_core::id::EventId::generate(ctx.ids.as_ref());
     let data = serde_json::to_string(&e.data)?;
-    let row = conn.query_one(
-        "INSERT INTO events (id, occurred_at, type, aggregate_type, aggregate_id, order_id, customer_id, actor_kind, actor_id, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING seq",
-        params![
-            id.as_str(),
-            ctx.timestamp(),
-            e.kind.as_str(),
-            e.aggregate_type,
-            e.aggregate_id,
-            e.order_id,
-            e.customer_id,
-            ctx.actor.kind(),
-            ctx.actor.name(),
-            data
-        ],
-    )?;
-    if e.kind.is_reacted_to() {
-        conn.execute(
-            "INSERT INTO outbox (event_seq) VALUES ($1)",
-            params![row.int(0)],
-        )?;
+    const INSERT: &str = "INSERT INTO events (id, occurred_at, type, aggregate_type, aggregate_id, order_id, customer_id, actor_kind, actor_id, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    let values = params![
+        id.as_str(),
+        ctx.timestamp(),
+        e.kind.as_str(),
+        e.aggregate_type,
+        e.aggregate_id,
+        e.order_id,
+        e.customer_id,
+        ctx.actor.kind(),
+        ctx.actor.name(),
+        data
+    ];
+    match (e.kind.is_reacted_to(), conn.dialect()) {
+        (false, _) => {
+            conn.execute(INSERT, values)?;
+        }
+        // One round trip on PostgreSQL, where each statement is one.
+        (true, Dialect::Postgres) => {
+            conn.execute(&format!("WITH e AS ({INSERT} RETURNING seq) INSERT INTO outbox (event_seq) SELECT seq FROM e"), values)?;
+        }
+        (true, Dialect::Sqlite) => {
+            let seq = conn.query_one(&format!("{INSERT} RETURNING seq"), values)?.int(0);
+            conn.execute("INSERT INTO outbox (event_seq) VALUES ($1)", params![seq])?;
+        }
     }
     Ok(())
 }

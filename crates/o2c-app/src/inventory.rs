@@ -313,7 +313,12 @@ pub fn reserve_in_tx(
     order_id: &str,
     only_product: Option<&str>,
 ) -> Result<i64> {
-    let (customer_id, lines) = order::lines_for_update(conn, order_id)?;
+    let (head, lines) = order::lines_for_update(conn, order_id)?;
+    // An order cancelled or rejected after its approval event was queued gets no stock.
+    if !head.status.is_open() {
+        return Ok(0);
+    }
+    let customer_id = head.customer_id;
     let wanted: Vec<&order::LineRow> = lines
         .iter()
         .filter(|l| l.allocated < l.quantity && only_product.is_none_or(|p| p == l.product_id))

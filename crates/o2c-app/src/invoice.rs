@@ -60,8 +60,7 @@ pub fn issue_for_shipment_in_tx(
         )?
         .ok_or_else(|| not_found("shipment", shipment_id))?;
     let (order_id, customer_id) = (s.text(0), s.text(1));
-    let head = order::head_for_update(conn, &order_id)?;
-    let (_, lines) = order::lines_for_update(conn, &order_id)?;
+    let (head, lines) = order::lines_for_update(conn, &order_id)?;
     let mut shipped: BTreeMap<i64, i64> = BTreeMap::new();
     for r in conn.query(
         "SELECT line_no, quantity FROM reservations WHERE shipment_id = $1",
