@@ -48,10 +48,8 @@ impl NewCustomer {
         if credit_limit.is_negative() {
             return Err(DomainError::invalid("credit_limit", "must not be negative").into());
         }
-        if let Some(e) = &r.email {
-            if !e.contains('@') {
-                return Err(DomainError::invalid("email", "expected an e-mail address").into());
-            }
+        if r.email.as_ref().is_some_and(|e| !e.contains('@')) {
+            return Err(DomainError::invalid("email", "expected an e-mail address").into());
         }
         Ok(NewCustomer {
             name,

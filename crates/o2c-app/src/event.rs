@@ -85,7 +85,9 @@ pub fn emit<D: Serialize>(conn: &mut dyn Conn, ctx: &Ctx, e: NewEvent<'_, D>) ->
             conn.execute(&format!("WITH e AS ({INSERT} RETURNING seq) INSERT INTO outbox (event_seq) SELECT seq FROM e"), values)?;
         }
         (true, Dialect::Sqlite) => {
-            let seq = conn.query_one(&format!("{INSERT} RETURNING seq"), values)?.int(0);
+            let seq = conn
+                .query_one(&format!("{INSERT} RETURNING seq"), values)?
+                .int(0);
             conn.execute("INSERT INTO outbox (event_seq) VALUES ($1)", params![seq])?;
         }
     }

@@ -253,7 +253,7 @@ mod tests {
                     .iter()
                     .find(|(s, a, _)| *s == state && *a == action)
                     .map(|(_, _, to)| *to)
-                    .or_else(|| match (state, action) {
+                    .or(match (state, action) {
                         (S::Approved | S::Backordered | S::Reserved, OrderAction::Fulfil(f)) => {
                             Some(match f {
                                 Fulfilment::Backordered => S::Backordered,
