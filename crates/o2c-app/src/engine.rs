@@ -20,13 +20,16 @@ struct Pending {
     kind: Option<EventType>,
     aggregate_id: String,
     order_id: Option<String>,
+    customer_id: Option<String>,
     data: String,
 }
 
 /// The automation rule for each event type; `None` where nothing reacts.
 pub fn rule_for(kind: EventType) -> Option<&'static str> {
     match kind {
-        EventType::OrderReceived => Some("credit.auto_decide"),
+        EventType::OrderReceived | EventType::OrderAmended | EventType::OrderReopened => {
+            Some("credit.auto_decide")
+        }
         EventType::CreditApproved => Some("inventory.reserve"),
         EventType::StockReserved => Some("shipment.plan"),
         EventType::ShipmentDispatched => Some("invoice.on_dispatch"),
@@ -34,6 +37,7 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         EventType::PaymentReceived => Some("cash.auto_apply"),
         EventType::InvoicePaid => Some("order.close_when_settled"),
         EventType::StockReceived => Some("inventory.release_backorders"),
+        EventType::PaymentApplied => Some("credit.release_on_payment"),
         EventType::CustomerCreated
         | EventType::ProductCreated
         | EventType::WarehouseCreated
@@ -41,10 +45,15 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CreditRejected
         | EventType::Backordered
         | EventType::ShipmentPlanned
-        | EventType::PaymentApplied
         | EventType::OrderClosed
         | EventType::OrderCancelled
-        | EventType::ApiKeyCreated => None,
+        | EventType::ApiKeyCreated
+        | EventType::CreditPolicyChanged
+        | EventType::CreditProfileChanged
+        | EventType::CreditLimitChanged
+        | EventType::CreditGroupCreated
+        | EventType::CreditApplicationReceived
+        | EventType::CreditApplicationDecided => None,
     }
 }
 
@@ -60,7 +69,16 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
             .ok_or_else(|| AppError::Internal(format!("event {} has no order", ev.seq)))
     };
     match kind {
-        EventType::OrderReceived => credit::auto_decide_in_tx(conn, &ctx, &order_id()?),
+        EventType::OrderReceived | EventType::OrderAmended | EventType::OrderReopened => {
+            credit::auto_decide_in_tx(conn, &ctx, &order_id()?)
+        }
+        EventType::PaymentApplied => {
+            let customer_id = ev
+                .customer_id
+                .clone()
+                .ok_or_else(|| AppError::Internal(format!("event {} has no customer", ev.seq)))?;
+            credit::release_holds_in_tx(conn, &ctx, &customer_id).map(drop)
+        }
         EventType::CreditApproved => {
             inventory::reserve_in_tx(conn, &ctx, &order_id()?, None).map(drop)
         }
@@ -104,7 +122,7 @@ pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOu
         Dialect::Postgres => " FOR UPDATE OF o SKIP LOCKED",
     };
     let sql = format!(
-        "SELECT o.event_seq, e.type, e.aggregate_id, e.order_id, e.data FROM outbox o JOIN events e ON e.seq = o.event_seq
+        "SELECT o.event_seq, e.type, e.aggregate_id, e.order_id, e.data, e.customer_id FROM outbox o JOIN events e ON e.seq = o.event_seq
          WHERE o.attempts < $1 AND o.event_seq > $2 ORDER BY o.event_seq LIMIT $3{lock}"
     );
     let mut after = 0i64;
@@ -125,6 +143,7 @@ pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOu
                 aggregate_id: r.text(2),
                 order_id: r.opt_text(3),
                 data: r.text(4),
+                customer_id: r.opt_text(5),
             })
             .collect();
         if batch.is_empty() {

@@ -43,11 +43,19 @@ event_types! {
     ShipmentDispatched => "shipment.dispatched", reacted: true;
     InvoiceIssued => "invoice.issued", reacted: true;
     PaymentReceived => "payment.received", reacted: true;
-    PaymentApplied => "payment.applied", reacted: false;
+    PaymentApplied => "payment.applied", reacted: true;
     InvoicePaid => "invoice.paid", reacted: true;
     OrderClosed => "order.closed", reacted: false;
     OrderCancelled => "order.cancelled", reacted: false;
     ApiKeyCreated => "api_key.created", reacted: false;
+    OrderAmended => "order.amended", reacted: true;
+    OrderReopened => "order.reopened", reacted: true;
+    CreditPolicyChanged => "credit.policy_changed", reacted: false;
+    CreditProfileChanged => "customer.credit_profile_changed", reacted: false;
+    CreditLimitChanged => "credit.limit_changed", reacted: false;
+    CreditGroupCreated => "credit.group_created", reacted: false;
+    CreditApplicationReceived => "credit.application_received", reacted: false;
+    CreditApplicationDecided => "credit.application_decided", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -441,18 +441,23 @@ pub fn release_backorders_in_tx(conn: &mut dyn Conn, ctx: &Ctx, product_id: &str
 }
 
 /// Gives back everything still reserved for an order (cancellation before dispatch).
-pub fn release_order_in_tx(conn: &mut dyn Conn, order_id: &str) -> Result<i64> {
+/// Returns the quantity released and the products it belonged to.
+pub fn release_order_in_tx(conn: &mut dyn Conn, order_id: &str) -> Result<(i64, Vec<String>)> {
     let open = conn.query(
         "SELECT seq, product_id, warehouse_id, quantity FROM reservations WHERE order_id = $1 AND status = 'open'",
         params![order_id],
     )?;
     let mut released = 0;
+    let mut products: Vec<String> = Vec::new();
     for r in &open {
         conn.execute(
             "UPDATE stock SET reserved = reserved - $3 WHERE product_id = $1 AND warehouse_id = $2",
             params![r.text(1), r.text(2), r.int(3)],
         )?;
         released += r.int(3);
+        if !products.contains(&r.text(1)) {
+            products.push(r.text(1));
+        }
     }
     conn.execute(
         "UPDATE reservations SET status = 'released' WHERE order_id = $1 AND status = 'open'",
@@ -462,5 +467,9 @@ pub fn release_order_in_tx(conn: &mut dyn Conn, order_id: &str) -> Result<i64> {
         "DELETE FROM backorders WHERE order_id = $1",
         params![order_id],
     )?;
-    Ok(released)
+    conn.execute(
+        "UPDATE order_lines SET allocated = shipped WHERE order_id = $1",
+        params![order_id],
+    )?;
+    Ok((released, products))
 }

@@ -170,12 +170,12 @@ pub fn issue_for_shipment_in_tx(
         ],
         &tax_rows,
     )?;
-    ledger::post(
-        conn,
-        ctx,
-        &o2c_core::ledger::invoice_issued(id.as_str(), net, tax)?,
-        Some(&customer_id),
-    )?;
+    // A free delivery (samples at 0.00) is invoiced for the record, posts nothing and is paid.
+    match o2c_core::ledger::invoice_issued(id.as_str(), net, tax) {
+        Ok(entry) => ledger::post(conn, ctx, &entry, Some(&customer_id))?,
+        Err(o2c_core::ledger::LedgerError::Empty) => {}
+        Err(e) => return Err(e.into()),
+    }
     // The invoiced value leaves open orders and becomes a receivable; the order's last invoice
     // takes whatever remains, so rounding can never leave exposure behind.
     let fully_invoiced = conn
@@ -207,6 +207,20 @@ pub fn issue_for_shipment_in_tx(
             data: json!({"number": number, "shipment_id": shipment_id, "gross": gross, "due_on": due_on(today, u32::try_from(terms).unwrap_or(0))}),
         },
     )?;
+    if gross.is_zero() {
+        event::emit(
+            conn,
+            ctx,
+            NewEvent {
+                kind: EventType::InvoicePaid,
+                aggregate_type: "invoice",
+                aggregate_id: id.as_str(),
+                order_id: Some(&order_id),
+                customer_id: Some(&customer_id),
+                data: json!({"reason": "nothing to pay"}),
+            },
+        )?;
+    }
     Ok(Some(id.to_string()))
 }
 

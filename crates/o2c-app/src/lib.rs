@@ -3,9 +3,11 @@
 //! interfaces (HTTP, CLI) use to run them through the store.
 
 pub mod auth;
+pub mod bench;
 pub mod context;
 pub mod credit;
 pub mod customer;
+pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod event;

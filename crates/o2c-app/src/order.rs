@@ -298,12 +298,14 @@ pub(crate) struct OrderHead {
     pub gross_minor: i64,
     pub uninvoiced_minor: i64,
     pub currency: Currency,
+    /// Already counted in the customer's usual order size (approved once before).
+    pub credit_counted: bool,
 }
 
 /// Loads the order's head, locked for the rest of the transaction on PostgreSQL.
 pub(crate) fn head_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<OrderHead> {
     let sql = format!(
-        "SELECT customer_id, status, gross_minor, uninvoiced_minor, currency FROM orders WHERE id = $1{}",
+        "SELECT customer_id, status, gross_minor, uninvoiced_minor, currency, credit_counted FROM orders WHERE id = $1{}",
         conn.for_update()
     );
     let r = conn
@@ -316,6 +318,7 @@ pub(crate) fn head_for_update(conn: &mut dyn Conn, order_id: &str) -> Result<Ord
         gross_minor: r.int(2),
         uninvoiced_minor: r.int(3),
         currency: Currency::parse(&r.text(4)).map_err(|e| AppError::Internal(e.to_string()))?,
+        credit_counted: r.int(5) != 0,
     })
 }
 
@@ -384,8 +387,7 @@ pub fn cancel_in_tx(
 ) -> Result<Order> {
     let head = head_for_update(conn, order_id)?;
     let next = head.status.transition(order_id, OrderAction::Cancel)?;
-    let released = inventory::release_order_in_tx(conn, order_id)?;
-    shipment::cancel_planned_in_tx(conn, order_id)?;
+    let released = release_everything(conn, ctx, order_id)?;
     adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
     conn.execute(
         "UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1",
@@ -540,4 +542,181 @@ pub fn list(
         })
     })
     .collect()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendRequest {
+    pub lines: Vec<AmendLine>,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmendLine {
+    pub line_no: i64,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+    #[serde(default)]
+    pub unit_price: Option<String>,
+}
+
+/// Changes quantities or prices before anything shipped. The order gives back its stock and its
+/// exposure and goes through credit again (`order.amended`): no change escapes the check.
+pub fn amend_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    r: &AmendRequest,
+) -> Result<Order> {
+    let head = head_for_update(conn, order_id)?;
+    let next = head.status.transition(order_id, OrderAction::Amend)?;
+    if r.lines.is_empty() {
+        return Err(DomainError::invalid("lines", "name at least one line to change").into());
+    }
+    let mut lines = read_lines(conn, order_id)?;
+    for (i, change) in r.lines.iter().enumerate() {
+        let line = lines
+            .iter_mut()
+            .find(|l| l.line_no == change.line_no)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    format!("lines[{i}].line_no"),
+                    format!("the order has no line {}", change.line_no),
+                )
+            })?;
+        if let Some(q) = change.quantity {
+            if q <= 0 {
+                return Err(DomainError::QuantityNotPositive {
+                    line: change.line_no as usize,
+                    quantity: q,
+                }
+                .into());
+            }
+            line.quantity = q;
+        }
+        if let Some(p) = &change.unit_price {
+            let price = Money::parse(p, head.currency)
+                .map_err(DomainError::money(format!("lines[{i}].unit_price")))?;
+            if price.is_negative() {
+                return Err(DomainError::invalid(
+                    format!("lines[{i}].unit_price"),
+                    "must not be negative",
+                )
+                .into());
+            }
+            line.unit_price_minor = price.minor();
+        }
+    }
+    release_everything(conn, ctx, order_id)?;
+    let mut taxable = Vec::with_capacity(lines.len());
+    for l in &lines {
+        let net = Money::new(l.unit_price_minor, head.currency).checked_mul(l.quantity)?;
+        taxable.push(TaxableLine {
+            category: l.tax_category,
+            rate: Percent::from_basis_points(l.tax_rate_bp),
+            net,
+        });
+        conn.execute(
+            "UPDATE order_lines SET quantity = $3, unit_price_minor = $4, net_minor = $5 WHERE order_id = $1 AND line_no = $2",
+            params![order_id, l.line_no, l.quantity, l.unit_price_minor, net.minor()],
+        )?;
+    }
+    let breakdown = tax_breakdown(&taxable)?;
+    let net = Money::sum(head.currency, breakdown.iter().map(|b| b.taxable))?;
+    let tax = Money::sum(head.currency, breakdown.iter().map(|b| b.tax))?;
+    adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
+    conn.execute(
+        "UPDATE orders SET status = $2, net_minor = $3, tax_minor = $4, gross_minor = $5, uninvoiced_minor = 0 WHERE id = $1",
+        params![order_id, next.as_str(), net.minor(), tax.minor(), net.checked_add(tax)?.minor()],
+    )?;
+    emit_on_order(
+        conn,
+        ctx,
+        order_id,
+        &head.customer_id,
+        EventType::OrderAmended,
+        json!({"changes": r.lines, "reason": r.reason, "previous_gross": Money::new(head.gross_minor, head.currency)}),
+    )?;
+    get(conn, order_id)
+}
+
+/// Gives back the order's stock and cancels its planned shipments; the freed stock goes to
+/// whoever waits for it, oldest backorder first, in the same transaction.
+fn release_everything(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<i64> {
+    let (released, products) = inventory::release_order_in_tx(conn, order_id)?;
+    shipment::cancel_planned_in_tx(conn, order_id)?;
+    let rule = ctx.as_rule("inventory.release_backorders");
+    for product_id in &products {
+        inventory::release_backorders_in_tx(conn, &rule, product_id)?;
+    }
+    Ok(released)
+}
+
+fn emit_on_order(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    customer_id: &str,
+    kind: EventType,
+    data: serde_json::Value,
+) -> Result<()> {
+    event::emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind,
+            aggregate_type: "order",
+            aggregate_id: order_id,
+            order_id: Some(order_id),
+            customer_id: Some(customer_id),
+            data,
+        },
+    )
+}
+
+/// Takes up a cancelled or rejected order again; it goes through credit like a new one.
+pub fn reopen_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    reason: Option<&str>,
+) -> Result<Order> {
+    let head = head_for_update(conn, order_id)?;
+    let next = head.status.transition(order_id, OrderAction::Reopen)?;
+    conn.execute(
+        "UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1",
+        params![order_id, next.as_str()],
+    )?;
+    emit_on_order(
+        conn,
+        ctx,
+        order_id,
+        &head.customer_id,
+        EventType::OrderReopened,
+        json!({"reason": reason, "previous_status": head.status}),
+    )?;
+    get(conn, order_id)
+}
+
+/// Places a new order with the same customer, ship-to and lines (current prices); it is
+/// checked like any new order.
+pub fn copy_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<Order> {
+    let original = get(conn, order_id)?;
+    let request = OrderRequest {
+        customer_id: original.customer_id.clone(),
+        currency: None,
+        customer_reference: Some(format!("copy of {order_id}")),
+        ship_to: Some(original.ship_to.clone()),
+        lines: original
+            .lines
+            .iter()
+            .map(|l| OrderLineRequest {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
+            .collect(),
+    };
+    place_in_tx(conn, ctx, &request)
 }

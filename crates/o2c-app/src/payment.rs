@@ -144,7 +144,7 @@ pub fn apply_in_tx(
         .ok_or_else(|| not_found("payment", payment_id))?;
     let inv = conn
         .query_opt(
-            &format!("SELECT id, customer_id, open_minor, gross_minor, order_id FROM invoices WHERE id = $1 OR number = $1{lock}"),
+            &format!("SELECT id, customer_id, open_minor, gross_minor, order_id, due_on FROM invoices WHERE id = $1 OR number = $1{lock}"),
             params![invoice_ref],
         )?
         .ok_or_else(|| not_found("invoice", invoice_ref))?;
@@ -226,6 +226,13 @@ pub fn apply_in_tx(
         ),
     )?;
     if status == PaymentStatus::Paid {
+        crate::credit::facts::record_paid_invoice(
+            conn,
+            &customer_id,
+            ctx.today(),
+            &inv.text(5),
+            inv.int(3),
+        )?;
         event::emit(
             conn,
             ctx,

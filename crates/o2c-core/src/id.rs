@@ -60,6 +60,8 @@ ids! {
     JournalEntryId => "jnl",
     EventId => "evt",
     ApiKeyId => "key",
+    CreditGroupId => "grp",
+    CreditApplicationId => "cap",
 }
 
 #[cfg(test)]

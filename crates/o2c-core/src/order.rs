@@ -9,6 +9,8 @@
 //! ```
 //! Credit decides first; afterwards the fulfilment status follows the line quantities
 //! ([`fulfilment_of`]); an order closes when everything shipped is invoiced and paid.
+//! Two ways lead back to `received` and so through credit again: `amend` (quantities or prices
+//! changed before anything shipped) and `reopen` (a cancelled or rejected order taken up again).
 
 use crate::error::DomainError;
 use serde::Serialize;
@@ -46,6 +48,10 @@ pub enum OrderAction {
     Cancel,
     Fulfil(Fulfilment),
     Close,
+    /// Quantities or prices changed before anything shipped: back to credit.
+    Amend,
+    /// A cancelled or rejected order is taken up again: back to credit.
+    Reopen,
 }
 
 impl OrderAction {
@@ -57,6 +63,8 @@ impl OrderAction {
             OrderAction::Cancel => "cancel",
             OrderAction::Fulfil(_) => "change fulfilment",
             OrderAction::Close => "close",
+            OrderAction::Amend => "amend",
+            OrderAction::Reopen => "reopen",
         }
     }
 }
@@ -136,20 +144,49 @@ impl OrderStatus {
             }
             (S::Shipped, A::Fulfil(F::Shipped)) => Some(S::Shipped),
             (S::Shipped, A::Close) => Some(S::Closed),
-            (S::Received, A::Fulfil(_) | A::Close)
-            | (S::CreditHold, A::HoldCredit | A::Fulfil(_) | A::Close)
+            (
+                S::Received | S::CreditHold | S::Approved | S::Backordered | S::Reserved,
+                A::Amend,
+            ) => Some(S::Received),
+            (S::Cancelled | S::Rejected, A::Reopen) => Some(S::Received),
+            (S::Received, A::Fulfil(_) | A::Close | A::Reopen)
+            | (S::CreditHold, A::HoldCredit | A::Fulfil(_) | A::Close | A::Reopen)
             | (
                 S::Approved | S::Backordered | S::Reserved,
-                A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Close,
+                A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Close | A::Reopen,
             )
             | (S::PartiallyShipped, A::Fulfil(F::Backordered | F::Reserved))
             | (
                 S::PartiallyShipped,
-                A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Cancel | A::Close,
+                A::ApproveCredit
+                | A::HoldCredit
+                | A::RejectCredit
+                | A::Cancel
+                | A::Close
+                | A::Amend
+                | A::Reopen,
             )
             | (S::Shipped, A::Fulfil(F::Backordered | F::Reserved | F::PartiallyShipped))
-            | (S::Shipped, A::ApproveCredit | A::HoldCredit | A::RejectCredit | A::Cancel)
-            | (S::Rejected | S::Closed | S::Cancelled, _) => None,
+            | (
+                S::Shipped,
+                A::ApproveCredit
+                | A::HoldCredit
+                | A::RejectCredit
+                | A::Cancel
+                | A::Amend
+                | A::Reopen,
+            )
+            | (S::Closed, _)
+            | (
+                S::Rejected | S::Cancelled,
+                A::ApproveCredit
+                | A::HoldCredit
+                | A::RejectCredit
+                | A::Cancel
+                | A::Fulfil(_)
+                | A::Close
+                | A::Amend,
+            ) => None,
         }
     }
 
@@ -203,6 +240,8 @@ mod tests {
             OrderAction::RejectCredit,
             OrderAction::Cancel,
             OrderAction::Close,
+            OrderAction::Amend,
+            OrderAction::Reopen,
         ];
         v.extend(
             [
@@ -231,6 +270,13 @@ mod tests {
             (S::Backordered, OrderAction::Cancel, S::Cancelled),
             (S::Reserved, OrderAction::Cancel, S::Cancelled),
             (S::Shipped, OrderAction::Close, S::Closed),
+            (S::Received, OrderAction::Amend, S::Received),
+            (S::CreditHold, OrderAction::Amend, S::Received),
+            (S::Approved, OrderAction::Amend, S::Received),
+            (S::Backordered, OrderAction::Amend, S::Received),
+            (S::Reserved, OrderAction::Amend, S::Received),
+            (S::Cancelled, OrderAction::Reopen, S::Received),
+            (S::Rejected, OrderAction::Reopen, S::Received),
             (
                 S::PartiallyShipped,
                 OrderAction::Fulfil(Fulfilment::PartiallyShipped),

@@ -35,7 +35,33 @@ pub fn router(app: App) -> Router {
         .route("/orders/{id}/cancel", post(order::cancel))
         .route("/orders/{id}/credit-release", post(credit::release))
         .route("/orders/{id}/credit-reject", post(credit::reject))
+        .route("/orders/{id}/amend", post(order::amend))
+        .route("/orders/{id}/reopen", post(order::reopen))
+        .route("/orders/{id}/copy", post(order::copy))
+        .route("/orders/{id}/credit-decisions", get(credit::decisions))
         .route("/credit/holds", get(credit::holds))
+        .route("/credit/holds/{id}", get(credit::hold))
+        .route(
+            "/credit/policy",
+            get(credit::get_policy).put(credit::set_policy),
+        )
+        .route(
+            "/customers/{id}/credit",
+            get(credit::get_profile).put(credit::set_profile),
+        )
+        .route("/credit/groups", post(credit::create_group))
+        .route("/credit/groups/{id}", get(credit::get_group))
+        .route("/credit-applications", post(credit::apply))
+        .route("/credit/applications", get(credit::applications))
+        .route("/credit/applications/{id}", get(credit::get_application))
+        .route(
+            "/credit/applications/{id}/approve",
+            post(credit::approve_application),
+        )
+        .route(
+            "/credit/applications/{id}/reject",
+            post(credit::reject_application),
+        )
         .route("/shipments", get(shipment::list))
         .route("/shipments/{id}", get(shipment::get))
         .route("/shipments/{id}/dispatch", post(shipment::dispatch))

@@ -4,7 +4,10 @@
 
 use crate::sql::{Conn, DbError, Dialect};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "foundation", FOUNDATION)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "foundation", FOUNDATION),
+    (2, "credit management", CREDIT),
+];
 
 const FOUNDATION: &str = r#"
 CREATE TABLE api_keys (
@@ -314,6 +317,69 @@ INSERT INTO tax_rates (category, country, rate_bp) VALUES
     ('standard', 'GB', 2000), ('reduced', 'GB', 500),
     ('standard', 'CH', 810), ('reduced', 'CH', 260),
     ('standard', 'US', 0), ('reduced', 'US', 0);
+"#;
+
+const CREDIT: &str = r#"
+ALTER TABLE customers ADD COLUMN risk_class TEXT NOT NULL DEFAULT 'low';
+ALTER TABLE customers ADD COLUMN credit_blocked BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN next_review_on TEXT;
+ALTER TABLE customers ADD COLUMN credit_group_id TEXT;
+-- Approved orders so far and their value: the customer's usual order size.
+ALTER TABLE customers ADD COLUMN orders_count BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN orders_gross_minor BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX customers_by_credit_group ON customers (credit_group_id);
+-- Whether the order already counts in its customer's usual order size.
+ALTER TABLE orders ADD COLUMN credit_counted BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX orders_by_customer_status ON orders (customer_id, status);
+
+-- A parent company and its subsidiaries share one limit and one exposure.
+CREATE TABLE credit_groups (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    credit_limit_minor BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Every version of the credit rules; decisions name the version they used.
+CREATE TABLE credit_policies (
+    version BIGINT PRIMARY KEY,
+    policy TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+-- Paid invoices per customer and month, weighted by amount: the payment score without a scan.
+CREATE TABLE payment_behaviour (
+    customer_id TEXT NOT NULL,
+    month TEXT NOT NULL,
+    invoices_paid BIGINT NOT NULL,
+    paid_minor BIGINT NOT NULL,
+    late_days_x_minor BIGINT NOT NULL,
+    PRIMARY KEY (customer_id, month)
+);
+
+ALTER TABLE credit_decisions ADD COLUMN policy_version BIGINT;
+ALTER TABLE credit_decisions ADD COLUMN fired TEXT;
+ALTER TABLE credit_decisions ADD COLUMN fast_path BIGINT NOT NULL DEFAULT 0;
+
+CREATE TABLE credit_applications (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    name TEXT NOT NULL,
+    request TEXT NOT NULL,
+    requested_limit_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    policy_version BIGINT NOT NULL,
+    evaluation TEXT NOT NULL,
+    customer_id TEXT,
+    decided_by TEXT,
+    comment TEXT,
+    created_at TEXT NOT NULL,
+    decided_at TEXT
+);
+CREATE INDEX credit_applications_by_status ON credit_applications (status, created_at);
 "#;
 
 fn render(sql: &str, dialect: Dialect) -> String {

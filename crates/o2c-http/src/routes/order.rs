@@ -97,3 +97,75 @@ pub async fn cancel(
     )
     .await
 }
+
+/// Change quantities or prices before dispatch; the order goes through credit again.
+pub async fn amend(
+    State(s): State<ApiState>,
+    staff: Staff<SalesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<order::AmendRequest>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    let path = format!("POST /api/v1/orders/{id}/amend");
+    idempotent_write(
+        &s,
+        staff.actor,
+        &headers,
+        &path,
+        &body.raw,
+        false,
+        StatusCode::OK,
+        move |c, ctx| order::amend_in_tx(c, ctx, &id, &r),
+    )
+    .await
+}
+
+/// Take up a cancelled or rejected order again; it goes through credit again.
+pub async fn reopen(
+    State(s): State<ApiState>,
+    staff: Staff<SalesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let r: CancelRequest = if raw.iter().all(u8::is_ascii_whitespace) {
+        CancelRequest::default()
+    } else {
+        crate::extract::parse_json(&raw)?
+    };
+    let path = format!("POST /api/v1/orders/{id}/reopen");
+    idempotent_write(
+        &s,
+        staff.actor,
+        &headers,
+        &path,
+        &raw,
+        false,
+        StatusCode::OK,
+        move |c, ctx| order::reopen_in_tx(c, ctx, &id, r.reason.as_deref()),
+    )
+    .await
+}
+
+/// A new order with the same lines; checked like any new order.
+pub async fn copy(
+    State(s): State<ApiState>,
+    staff: Staff<SalesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    raw: axum::body::Bytes,
+) -> ApiResult<Response> {
+    let path = format!("POST /api/v1/orders/{id}/copy");
+    idempotent_write(
+        &s,
+        staff.actor,
+        &headers,
+        &path,
+        &raw,
+        false,
+        StatusCode::CREATED,
+        move |c, ctx| order::copy_in_tx(c, ctx, &id),
+    )
+    .await
+}

@@ -1,5 +1,5 @@
 use o2c_app::testing::{Engine, TestStore};
-use o2c_app::{App, auth};
+use o2c_app::{App, ManualClock, auth};
 use o2c_core::{Actor, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -32,6 +32,8 @@ macro_rules! both_stores {
 pub struct TestApp {
     pub addr: SocketAddr,
     pub app: App,
+    /// The application's clock: starts at the real time, moves only when a test says so.
+    pub clock: std::sync::Arc<ManualClock>,
     pub client: reqwest::Client,
     keys: HashMap<&'static str, String>,
     server: tokio::task::JoinHandle<()>,
@@ -49,7 +51,8 @@ impl TestApp {
     /// automations run, so every step is deterministic.
     pub async fn spawn(engine: Engine) -> Option<TestApp> {
         let store = TestStore::new(engine)?;
-        let app = store.app().expect("open store");
+        let clock = std::sync::Arc::new(ManualClock::at(chrono::Utc::now()));
+        let app = store.app_with(clock.clone()).expect("open store");
         let mut keys = HashMap::new();
         for role in Role::ALL {
             let (_, secret) = app
@@ -71,6 +74,7 @@ impl TestApp {
         Some(TestApp {
             addr,
             app,
+            clock,
             client: reqwest::Client::new(),
             keys,
             server,
@@ -111,6 +115,17 @@ impl TestApp {
             status,
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
+    }
+
+    pub async fn put(&self, role: &str, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(
+            Some(role),
+            reqwest::Method::PUT,
+            path,
+            Some(body.to_string().into_bytes()),
+            None,
+        )
+        .await
     }
 
     pub async fn post(&self, role: &str, path: &str, body: Value) -> (StatusCode, Value) {
@@ -282,6 +297,27 @@ impl TestApp {
         {
             assert_eq!(c["matches"], json!(true), "{tb:#}");
         }
+    }
+
+    /// Places, ships and invoices an order; returns (order id, invoice).
+    pub async fn invoiced_order(
+        &self,
+        customer_id: &str,
+        lines: &[(&str, i64)],
+    ) -> (String, Value) {
+        let id = self.order(customer_id, lines).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.settle().await;
+        assert_eq!(
+            self.dispatch_all(&id).await,
+            1,
+            "order {id} should ship at once"
+        );
+        self.settle().await;
+        let inv = self.invoices(&id).await.pop().expect("invoiced");
+        (id, inv)
     }
 
     pub async fn count_orders(&self) -> usize {

@@ -6,5 +6,6 @@ mod helpers;
 mod access;
 mod branches;
 mod concurrency;
+mod credit;
 mod cycle;
 mod errors;
