@@ -5,7 +5,8 @@
 //!
 //! Events a reaction emits are picked up again within the same transaction, so one commit
 //! carries a batch of orders from `order.received` through credit, reservation and shipment
-//! planning.
+//! planning. A step first runs without savepoints ([`Isolation::Shared`]); only when a reaction
+//! fails is it run again with one savepoint per reaction, which isolates the failure.
 
 use crate::context::Ctx;
 use crate::error::{AppError, Result};
@@ -113,9 +114,23 @@ pub struct StepOutcome {
     pub failed: usize,
 }
 
+/// How reactions are isolated from each other within a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// No savepoints: the first failing reaction fails the whole step (run it again `Isolated`).
+    Shared,
+    /// A savepoint per reaction: a failing one is rolled back, counted and retried later.
+    Isolated,
+}
+
 /// Processes up to `limit` outbox events (and those their reactions emit) in the caller's
 /// transaction.
-pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOutcome> {
+pub fn step_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    limit: usize,
+    isolation: Isolation,
+) -> Result<StepOutcome> {
     let mut out = StepOutcome::default();
     let lock = match conn.dialect() {
         Dialect::Sqlite => "",
@@ -152,6 +167,12 @@ pub fn step_in_tx(conn: &mut dyn Conn, ctx: &Ctx, limit: usize) -> Result<StepOu
         let mut done = Vec::with_capacity(batch.len());
         for ev in &batch {
             after = after.max(ev.seq);
+            if isolation == Isolation::Shared {
+                react(conn, ctx, ev)?;
+                done.push(ev.seq);
+                out.processed += 1;
+                continue;
+            }
             conn.batch("SAVEPOINT reaction")?;
             match react(conn, ctx, ev) {
                 Ok(()) => {

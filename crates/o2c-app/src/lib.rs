@@ -94,22 +94,43 @@ impl App {
 
     /// One engine step of up to `limit` events.
     pub async fn engine_step(&self, limit: usize) -> Result<engine::StepOutcome> {
-        self.write(Actor::Rule("engine"), move |conn, ctx| {
-            engine::step_in_tx(conn, ctx, limit)
-        })
-        .await
+        use engine::Isolation;
+        let run = |isolation| {
+            self.write(Actor::Rule("engine"), move |conn, ctx| {
+                engine::step_in_tx(conn, ctx, limit, isolation)
+            })
+        };
+        match run(Isolation::Shared).await {
+            Err(AppError::Db(e)) => Err(AppError::Db(e)),
+            // A reaction failed: run the step again with each reaction isolated.
+            Err(_) => run(Isolation::Isolated).await,
+            ok => ok,
+        }
     }
 
-    /// Runs the engine until nothing is left to do (tests, demo, benchmarks, the CLI).
+    /// Runs the engine until nothing is left to do (tests, demo, benchmarks, the CLI). An
+    /// automation that failed is an error here, so it cannot go unnoticed.
     pub async fn settle(&self) -> Result<usize> {
         let mut total = 0;
         loop {
             let step = self.engine_step(512).await?;
             total += step.processed;
-            if step.processed == 0 {
-                return Ok(total);
+            if step.processed == 0 && step.failed == 0 {
+                break;
             }
         }
+        let failures = self.read(engine::failures).await?;
+        if let Some(f) = failures.first() {
+            return Err(AppError::Internal(format!(
+                "{} automation(s) failed; first: {} on {} ({} attempts): {}",
+                failures.len(),
+                f.event_type,
+                f.aggregate_id,
+                f.attempts,
+                f.last_error.as_deref().unwrap_or("no message")
+            )));
+        }
+        Ok(total)
     }
 
     /// The engine as a background task of `o2c serve`: wakes on every commit.

@@ -390,8 +390,8 @@ pub fn cancel_in_tx(
     let released = release_everything(conn, ctx, order_id)?;
     adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
     conn.execute(
-        "UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1",
-        params![order_id, next.as_str()],
+        "UPDATE orders SET status = $2, uninvoiced_minor = 0, touched_by_person = $3 WHERE id = $1",
+        params![order_id, next.as_str(), !ctx.actor.is_automation()],
     )?;
     event::emit(
         conn,
@@ -628,7 +628,7 @@ pub fn amend_in_tx(
     let tax = Money::sum(head.currency, breakdown.iter().map(|b| b.tax))?;
     adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
     conn.execute(
-        "UPDATE orders SET status = $2, net_minor = $3, tax_minor = $4, gross_minor = $5, uninvoiced_minor = 0 WHERE id = $1",
+        "UPDATE orders SET status = $2, net_minor = $3, tax_minor = $4, gross_minor = $5, uninvoiced_minor = 0, touched_by_person = 1 WHERE id = $1",
         params![order_id, next.as_str(), net.minor(), tax.minor(), net.checked_add(tax)?.minor()],
     )?;
     emit_on_order(
@@ -686,7 +686,7 @@ pub fn reopen_in_tx(
     let head = head_for_update(conn, order_id)?;
     let next = head.status.transition(order_id, OrderAction::Reopen)?;
     conn.execute(
-        "UPDATE orders SET status = $2, uninvoiced_minor = 0 WHERE id = $1",
+        "UPDATE orders SET status = $2, uninvoiced_minor = 0, touched_by_person = 1 WHERE id = $1",
         params![order_id, next.as_str()],
     )?;
     emit_on_order(

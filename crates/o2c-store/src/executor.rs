@@ -3,11 +3,12 @@
 //! the commit returns, so a success still means "on disk", while one fsync serves many requests.
 //!
 //! A job that fails rolls back to its savepoint and leaves the others intact. A job that hits a
-//! conflict with a concurrent writer (unique violation, deadlock) is run again from its
-//! savepoint, where it sees the other writer's committed row (idempotency keys rely on this).
+//! conflict with a concurrent writer (unique violation, deadlock) is rolled back to its savepoint
+//! and run again after its batch commits: by then the other writer has committed too, so the job
+//! sees its row (idempotency keys rely on this) and no longer waits for its locks.
 
 use crate::sql::{Conn, DbError};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{Notify, oneshot};
@@ -85,7 +86,20 @@ where
 }
 
 const MAX_BATCH: usize = 512;
-const CONFLICT_RETRIES: usize = 5;
+const CONFLICT_RETRIES: usize = 8;
+
+/// A job waiting to run, with the number of times a concurrent writer got in its way.
+struct Queued {
+    job: Box<dyn Job>,
+    conflicts: usize,
+}
+
+enum Outcome {
+    Done,
+    /// Lost a race with another writer: rolled back to its savepoint, to run again after this
+    /// batch commits (and releases the locks the other writer is waiting for).
+    Deferred,
+}
 
 /// The loop of one writer thread.
 pub(crate) fn run_writer(
@@ -93,86 +107,117 @@ pub(crate) fn run_writer(
     jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>,
     committed: Arc<Notify>,
 ) {
+    let mut carried: Vec<Queued> = Vec::new();
     loop {
-        let mut batch: Vec<Box<dyn Job>> = Vec::new();
+        let mut batch: Vec<Queued> = std::mem::take(&mut carried);
         {
             // One writer at a time takes what is waiting; the others wait for the lock.
             let rx = jobs.lock().expect("writer queue lock");
-            match rx.recv() {
-                Ok(j) => batch.push(j),
-                Err(_) => return,
+            if batch.is_empty() {
+                match rx.recv() {
+                    Ok(job) => batch.push(Queued { job, conflicts: 0 }),
+                    Err(_) => return,
+                }
             }
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
-                    Ok(j) => batch.push(j),
+                    Ok(job) => batch.push(Queued { job, conflicts: 0 }),
                     Err(_) => break,
                 }
             }
         }
-        let commit = run_batch(conn.as_mut(), &mut batch);
+        let (commit, outcomes) = run_batch(conn.as_mut(), &mut batch);
         if commit.is_ok() {
             committed.notify_waiters();
             committed.notify_one();
         }
-        for j in batch {
-            j.finish(commit.clone());
+        for (mut q, outcome) in batch.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Deferred if commit.is_ok() => {
+                    q.conflicts += 1;
+                    carried.push(q);
+                }
+                _ => q.job.finish(commit.clone()),
+            }
         }
     }
 }
 
-fn run_batch(conn: &mut dyn Conn, batch: &mut [Box<dyn Job>]) -> Result<(), DbError> {
+/// Runs a batch in one transaction. First without savepoints (they are not free: SQLite's cost
+/// grows with the transaction, PostgreSQL's are round trips); if any job fails, the batch is
+/// rolled back and run again with a savepoint per job, so the failure is isolated.
+fn run_batch(conn: &mut dyn Conn, batch: &mut [Queued]) -> (Result<(), DbError>, Vec<Outcome>) {
     let begin = match conn.dialect() {
         crate::Dialect::Sqlite => "BEGIN IMMEDIATE",
         crate::Dialect::Postgres => "BEGIN",
     };
     let mut attempt = 0;
+    let mut isolated = false;
     loop {
-        conn.batch(begin)?;
-        match run_jobs(conn, batch) {
-            Ok(()) => match conn.batch("COMMIT") {
-                Ok(()) => return Ok(()),
-                Err(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => {
-                    let _ = conn.batch("ROLLBACK");
-                }
-                Err(e) => {
-                    let _ = conn.batch("ROLLBACK");
-                    return Err(e);
-                }
-            },
-            Err(e) => {
-                let _ = conn.batch("ROLLBACK");
-                if !(e.is_conflict() && attempt < CONFLICT_RETRIES) {
-                    return Err(e);
-                }
+        let run = conn.batch(begin).and_then(|()| {
+            if isolated {
+                run_isolated(conn, batch).map(Some)
+            } else {
+                run_together(conn, batch)
             }
+        });
+        let e = match run {
+            Ok(Some(outcomes)) => match conn.batch("COMMIT") {
+                Ok(()) => return (Ok(()), outcomes),
+                Err(e) => e,
+            },
+            Ok(None) => {
+                // A job failed in the shared run: start over, isolating each job.
+                let _ = conn.batch("ROLLBACK");
+                isolated = true;
+                continue;
+            }
+            Err(e) => e,
+        };
+        let _ = conn.batch("ROLLBACK");
+        if !(e.is_conflict() && attempt < CONFLICT_RETRIES) {
+            return (Err(e), batch.iter().map(|_| Outcome::Done).collect());
         }
         attempt += 1;
-        std::thread::sleep(Duration::from_millis(2 << attempt));
+        std::thread::sleep(Duration::from_millis(1 << attempt));
     }
 }
 
+/// Every job in the one transaction, no savepoints. `None` as soon as one fails.
+fn run_together(
+    conn: &mut dyn Conn,
+    batch: &mut [Queued],
+) -> Result<Option<Vec<Outcome>>, DbError> {
+    for q in batch.iter_mut() {
+        if q.job.run(conn).is_err() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(batch.iter().map(|_| Outcome::Done).collect()))
+}
+
 /// Runs each job in a savepoint. Returns an error only when the whole transaction is lost.
-fn run_jobs(conn: &mut dyn Conn, batch: &mut [Box<dyn Job>]) -> Result<(), DbError> {
-    for job in batch.iter_mut() {
-        let mut attempt = 0;
-        loop {
-            conn.batch("SAVEPOINT job")?;
-            match job.run(conn) {
-                Ok(()) => {
-                    conn.batch("RELEASE SAVEPOINT job")?;
-                    break;
-                }
-                Err(db) => {
-                    conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
-                    match db {
-                        Some(e) if e.is_conflict() && attempt < CONFLICT_RETRIES => attempt += 1,
-                        _ => break,
-                    }
-                }
+fn run_isolated(conn: &mut dyn Conn, batch: &mut [Queued]) -> Result<Vec<Outcome>, DbError> {
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for q in batch.iter_mut() {
+        conn.batch("SAVEPOINT job")?;
+        match q.job.run(conn) {
+            Ok(()) => {
+                conn.batch("RELEASE SAVEPOINT job")?;
+                outcomes.push(Outcome::Done);
+            }
+            Err(db) => {
+                conn.batch("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job")?;
+                let conflict = db.is_some_and(|e| e.is_conflict());
+                outcomes.push(if conflict && q.conflicts < CONFLICT_RETRIES {
+                    Outcome::Deferred
+                } else {
+                    Outcome::Done
+                });
             }
         }
     }
-    Ok(())
+    Ok(outcomes)
 }
 
 /// The loop of one reader thread: each read runs in its own snapshot.
@@ -202,4 +247,4 @@ pub(crate) fn run_reader(mut conn: Box<dyn Conn + Send>, jobs: Arc<Mutex<Receive
     }
 }
 
-pub(crate) type JobSender = SyncSender<Box<dyn Job>>;
+pub(crate) type JobSender = Sender<Box<dyn Job>>;

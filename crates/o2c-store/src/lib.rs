@@ -13,7 +13,7 @@ pub use sql::{Conn, DbError, Dialect, Row, Value};
 
 use executor::{JobSender, job, run_reader, run_writer};
 use std::path::PathBuf;
-use std::sync::mpsc::sync_channel;
+use std::sync::mpsc::channel;
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
@@ -91,8 +91,8 @@ impl Store {
             std::thread::spawn(move || connect_all(&cfg))
                 .join()
                 .map_err(|_| DbError::Other("connecting to the store panicked".into()))??;
-        let (writer, wrx) = sync_channel(8192);
-        let (reader, rrx) = sync_channel(8192);
+        let (writer, wrx) = channel();
+        let (reader, rrx) = channel();
         let wrx = Arc::new(Mutex::new(wrx));
         let rrx = Arc::new(Mutex::new(rrx));
         let committed = Arc::new(Notify::new());

@@ -37,22 +37,21 @@ impl SqliteConn {
     }
 }
 
-/// `$1` → `?1`: SQLite numbers `$name` parameters by first appearance, `?N` by N.
+/// `$1` → `?1`: SQLite numbers `$name` parameters by first appearance, `?N` by N. Swapping one
+/// ASCII byte for another keeps the text valid UTF-8, so this is a copy and a byte scan.
 fn translate(sql: &str) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
+    let mut bytes = sql.as_bytes().to_vec();
     let mut in_string = false;
-    while let Some(c) = chars.next() {
-        if c == '\'' {
-            in_string = !in_string;
-        }
-        if c == '$' && !in_string && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
-            out.push('?');
-        } else {
-            out.push(c);
+    for i in 0..bytes.len() {
+        match bytes[i] {
+            b'\'' => in_string = !in_string,
+            b'$' if !in_string && bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                bytes[i] = b'?'
+            }
+            _ => {}
         }
     }
-    out
+    String::from_utf8(bytes).expect("ASCII for ASCII keeps UTF-8 valid")
 }
 
 fn map_err(e: rusqlite::Error) -> DbError {
