@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_credit;
 pub mod context;
 pub mod credit;
 pub mod customer;

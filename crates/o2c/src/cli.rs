@@ -99,6 +99,13 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Credit decisions per second: the rules alone, and whole decisions in the store.
+    Credit {
+        #[arg(long, default_value_t = 20_000)]
+        decisions: usize,
+        #[arg(long)]
+        json: bool,
+    },
     /// Concurrent HTTP clients placing orders over loopback: durable orders/s and latency.
     Intake {
         #[arg(long, default_value_t = 64)]
@@ -277,10 +284,10 @@ async fn events(database: &str, order_id: &str, json: bool) -> anyhow::Result<()
     if json {
         return print_json(&events);
     }
-    println!("{:<28} {:<24} {:<28} {}", "WHEN", "EVENT", "BY", "ON");
+    println!("{:<28} {:<30} {:<40} {}", "WHEN", "EVENT", "BY", "ON");
     for e in events {
         println!(
-            "{:<28} {:<24} {:<28} {}",
+            "{:<28} {:<30} {:<40} {}",
             e.occurred_at,
             e.kind,
             format!("{}:{}", e.actor.kind, e.actor.id),
@@ -343,6 +350,14 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
                 },
             )
             .await?;
+            if json {
+                print_json(&report)
+            } else {
+                Ok(println!("{report}"))
+            }
+        }
+        BenchCommand::Credit { decisions, json } => {
+            let report = o2c_app::bench_credit::run(&app, decisions).await?;
             if json {
                 print_json(&report)
             } else {
