@@ -102,6 +102,29 @@ pub fn emit<D: Serialize>(conn: &mut dyn Conn, ctx: &Ctx, e: NewEvent<'_, D>) ->
     Ok(())
 }
 
+/// An event about an order, recorded on the order's own trail.
+pub fn emit_for_order(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    order_id: &str,
+    customer_id: &str,
+    kind: EventType,
+    data: serde_json::Value,
+) -> Result<()> {
+    emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind,
+            aggregate_type: "order",
+            aggregate_id: order_id,
+            order_id: Some(order_id),
+            customer_id: Some(customer_id),
+            data,
+        },
+    )
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct EventRecord {
     pub seq: i64,

@@ -631,7 +631,7 @@ pub fn amend_in_tx(
         "UPDATE orders SET status = $2, net_minor = $3, tax_minor = $4, gross_minor = $5, uninvoiced_minor = 0, touched_by_person = 1 WHERE id = $1",
         params![order_id, next.as_str(), net.minor(), tax.minor(), net.checked_add(tax)?.minor()],
     )?;
-    emit_on_order(
+    event::emit_for_order(
         conn,
         ctx,
         order_id,
@@ -654,28 +654,6 @@ fn release_everything(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<
     Ok(released)
 }
 
-fn emit_on_order(
-    conn: &mut dyn Conn,
-    ctx: &Ctx,
-    order_id: &str,
-    customer_id: &str,
-    kind: EventType,
-    data: serde_json::Value,
-) -> Result<()> {
-    event::emit(
-        conn,
-        ctx,
-        NewEvent {
-            kind,
-            aggregate_type: "order",
-            aggregate_id: order_id,
-            order_id: Some(order_id),
-            customer_id: Some(customer_id),
-            data,
-        },
-    )
-}
-
 /// Takes up a cancelled or rejected order again; it goes through credit like a new one.
 pub fn reopen_in_tx(
     conn: &mut dyn Conn,
@@ -689,7 +667,7 @@ pub fn reopen_in_tx(
         "UPDATE orders SET status = $2, uninvoiced_minor = 0, touched_by_person = 1 WHERE id = $1",
         params![order_id, next.as_str()],
     )?;
-    emit_on_order(
+    event::emit_for_order(
         conn,
         ctx,
         order_id,

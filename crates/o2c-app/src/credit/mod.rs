@@ -11,7 +11,7 @@ pub use queue::{CreditHold, HoldSnapshot, hold_snapshot, holds};
 
 use crate::context::Ctx;
 use crate::error::Result;
-use crate::event::{self, EventType, NewEvent};
+use crate::event::{self, EventType};
 use crate::order::{self, OrderHead, head_for_update, set_status};
 use o2c_core::credit::{CreditOutcome, Evaluation, FiredRule, evaluate};
 use o2c_core::id::CreditDecisionId;
@@ -46,7 +46,7 @@ pub fn auto_decide_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Resu
                 order_id,
                 head.status.transition(order_id, OrderAction::HoldCredit)?,
             )?;
-            emit(
+            event::emit_for_order(
                 conn,
                 ctx,
                 order_id,
@@ -62,7 +62,7 @@ pub fn auto_decide_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Resu
                 head.status
                     .transition(order_id, OrderAction::RejectCredit)?,
             )?;
-            emit(
+            event::emit_for_order(
                 conn,
                 ctx,
                 order_id,
@@ -78,28 +78,6 @@ fn evaluate_order(conn: &mut dyn Conn, ctx: &Ctx, head: &OrderHead) -> Result<(i
     let (version, policy) = policy::current(conn)?;
     let gathered = facts::gather(conn, &head.customer_id, head.gross_minor, ctx.today())?;
     Ok((version, evaluate(&policy, &gathered.facts)?))
-}
-
-fn emit(
-    conn: &mut dyn Conn,
-    ctx: &Ctx,
-    order_id: &str,
-    customer_id: &str,
-    kind: EventType,
-    data: serde_json::Value,
-) -> Result<()> {
-    event::emit(
-        conn,
-        ctx,
-        NewEvent {
-            kind,
-            aggregate_type: "order",
-            aggregate_id: order_id,
-            order_id: Some(order_id),
-            customer_id: Some(customer_id),
-            data,
-        },
-    )
 }
 
 fn approve(
@@ -125,7 +103,7 @@ fn approve(
          WHERE id = $1",
         params![head.customer_id.as_str(), head.gross_minor, first],
     )?;
-    emit(
+    event::emit_for_order(
         conn,
         ctx,
         order_id,
@@ -261,7 +239,7 @@ pub fn review_in_tx(
                 head.status
                     .transition(order_id, OrderAction::RejectCredit)?,
             )?;
-            emit(
+            event::emit_for_order(
                 conn,
                 ctx,
                 order_id,

@@ -1,5 +1,5 @@
-use super::{ListQuery, idempotent_write, ok};
-use crate::extract::{AnyRole, CreditWrite, JsonBody, SalesWrite, Staff, parse_json};
+use super::{ListQuery, body_or_default, idempotent_write, ok};
+use crate::extract::{AnyRole, CreditWrite, JsonBody, SalesWrite, Staff};
 use crate::problem::ApiResult;
 use crate::state::ApiState;
 use axum::body::Bytes;
@@ -41,14 +41,6 @@ pub async fn decisions(
             credit::decisions(c, &id)
         })
         .await?)
-}
-
-fn body_or_default<T: serde::de::DeserializeOwned + Default>(raw: &Bytes) -> ApiResult<T> {
-    if raw.iter().all(u8::is_ascii_whitespace) {
-        Ok(T::default())
-    } else {
-        parse_json(raw)
-    }
 }
 
 async fn review(

@@ -92,6 +92,17 @@ where
     ))
 }
 
+/// An optional JSON body: empty means the defaults.
+pub(crate) fn body_or_default<T: serde::de::DeserializeOwned + Default>(
+    raw: &[u8],
+) -> ApiResult<T> {
+    if raw.iter().all(u8::is_ascii_whitespace) {
+        Ok(T::default())
+    } else {
+        crate::extract::parse_json(raw)
+    }
+}
+
 #[derive(Debug, serde::Deserialize)]
 pub struct ListQuery {
     pub status: Option<String>,

@@ -1,4 +1,4 @@
-use super::{ListQuery, idempotent_write, ok};
+use super::{ListQuery, body_or_default, idempotent_write, ok};
 use crate::extract::{AnyRole, JsonBody, SalesWrite, Staff};
 use crate::problem::ApiResult;
 use crate::state::ApiState;
@@ -79,11 +79,7 @@ pub async fn cancel(
     Path(id): Path<String>,
     raw: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let r: CancelRequest = if raw.iter().all(u8::is_ascii_whitespace) {
-        CancelRequest::default()
-    } else {
-        crate::extract::parse_json(&raw)?
-    };
+    let r: CancelRequest = body_or_default(&raw)?;
     let path = format!("POST /api/v1/orders/{id}/cancel");
     idempotent_write(
         &s,
@@ -129,11 +125,7 @@ pub async fn reopen(
     Path(id): Path<String>,
     raw: axum::body::Bytes,
 ) -> ApiResult<Response> {
-    let r: CancelRequest = if raw.iter().all(u8::is_ascii_whitespace) {
-        CancelRequest::default()
-    } else {
-        crate::extract::parse_json(&raw)?
-    };
+    let r: CancelRequest = body_or_default(&raw)?;
     let path = format!("POST /api/v1/orders/{id}/reopen");
     idempotent_write(
         &s,
