@@ -6,11 +6,13 @@ use crate::error::{AppError, Result, not_found};
 use crate::event::{self, EventType, NewEvent};
 use crate::order;
 use o2c_core::id::{ProductId, WarehouseId};
+use o2c_core::order::{LineQuantities, OrderStatus};
 use o2c_core::tax::TaxCategory;
 use o2c_core::{Currency, DomainError, Money};
-use o2c_store::{Conn, DbError, params};
+use o2c_store::{Conn, DbError, Value, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -318,7 +320,7 @@ pub fn reserve_in_tx(
     if !head.status.is_open() {
         return Ok(0);
     }
-    let customer_id = head.customer_id;
+    let customer_id = head.customer_id.clone();
     let wanted: Vec<&order::LineRow> = lines
         .iter()
         .filter(|l| l.allocated < l.quantity && only_product.is_none_or(|p| p == l.product_id))
@@ -326,27 +328,18 @@ pub fn reserve_in_tx(
     if wanted.is_empty() {
         return Ok(0);
     }
+    let mut available = availability(conn, wanted.iter().map(|l| l.product_id.as_str()))?;
+    // Only an order that waited before can have backorders to clear.
+    let may_have_backorders = only_product.is_some() || head.status != OrderStatus::Approved;
     let mut reserved_total = 0;
     let mut reserved = Vec::new();
+    let mut reservation_rows = Vec::new();
     let mut still_missing = Vec::new();
+    let mut allocated: HashMap<i64, i64> = HashMap::new();
     for line in wanted {
         let need = line.quantity - line.allocated;
-        let avail: Vec<(String, i64)> = conn
-            .query(
-                &format!(
-                    "SELECT s.warehouse_id, s.on_hand - s.reserved FROM stock s JOIN warehouses w ON w.id = s.warehouse_id
-                     WHERE s.product_id = $1 AND s.on_hand > s.reserved ORDER BY w.priority, w.code{}",
-                    match conn.dialect() {
-                        o2c_store::Dialect::Sqlite => "",
-                        o2c_store::Dialect::Postgres => " FOR UPDATE OF s",
-                    }
-                ),
-                params![line.product_id.as_str()],
-            )?
-            .iter()
-            .map(|r| (r.text(0), r.int(1)))
-            .collect();
-        let plan = o2c_core::inventory::allocate(need, &avail);
+        let stock = available.entry(line.product_id.clone()).or_default();
+        let plan = o2c_core::inventory::allocate(need, stock);
         let mut got = 0;
         for (wh, qty) in plan {
             let n = conn.execute(
@@ -360,10 +353,18 @@ pub fn reserve_in_tx(
                 ))
                 .into());
             }
-            conn.execute(
-                "INSERT INTO reservations (order_id, line_no, customer_id, product_id, warehouse_id, quantity, status) VALUES ($1, $2, $3, $4, $5, $6, 'open')",
-                params![order_id, line.line_no, customer_id.as_str(), line.product_id.as_str(), wh.as_str(), qty],
-            )?;
+            if let Some(s) = stock.iter_mut().find(|(w, _)| *w == wh) {
+                s.1 -= qty;
+            }
+            reservation_rows.push(vec![
+                Value::from(order_id),
+                Value::from(line.line_no),
+                Value::from(customer_id.as_str()),
+                Value::from(line.product_id.as_str()),
+                Value::from(wh.as_str()),
+                Value::from(qty),
+                Value::from("open"),
+            ]);
             reserved.push(json!({"line_no": line.line_no, "sku": line.sku, "warehouse_id": wh, "quantity": qty}));
             got += qty;
         }
@@ -372,6 +373,7 @@ pub fn reserve_in_tx(
                 "UPDATE order_lines SET allocated = allocated + $3 WHERE order_id = $1 AND line_no = $2",
                 params![order_id, line.line_no, got],
             )?;
+            allocated.insert(line.line_no, got);
         }
         reserved_total += got;
         if got < need {
@@ -381,13 +383,26 @@ pub fn reserve_in_tx(
                 "INSERT INTO backorders (order_id, line_no, product_id, customer_id) VALUES ($1, $2, $3, $4) ON CONFLICT (order_id, line_no) DO NOTHING",
                 params![order_id, line.line_no, line.product_id.as_str(), customer_id.as_str()],
             )?;
-        } else {
+        } else if may_have_backorders {
             conn.execute(
                 "DELETE FROM backorders WHERE order_id = $1 AND line_no = $2",
                 params![order_id, line.line_no],
             )?;
         }
     }
+    conn.insert_rows(
+        "reservations",
+        &[
+            "order_id",
+            "line_no",
+            "customer_id",
+            "product_id",
+            "warehouse_id",
+            "quantity",
+            "status",
+        ],
+        &reservation_rows,
+    )?;
     let event_of = |kind, data| NewEvent {
         kind,
         aggregate_type: "order",
@@ -413,8 +428,45 @@ pub fn reserve_in_tx(
             ),
         )?;
     }
-    order::refresh_fulfilment(conn, order_id)?;
+    let quantities: Vec<LineQuantities> = lines
+        .iter()
+        .map(|l| LineQuantities {
+            ordered: l.quantity,
+            allocated: l.allocated + allocated.get(&l.line_no).copied().unwrap_or(0),
+            shipped: l.shipped,
+        })
+        .collect();
+    order::move_fulfilment(conn, order_id, head.status, &quantities)?;
     Ok(reserved_total)
+}
+
+/// What each product has available per warehouse, in the warehouses' order of preference; the
+/// rows stay locked until commit on PostgreSQL. One query for all of an order's products.
+fn availability<'a>(
+    conn: &mut dyn Conn,
+    products: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, Vec<(String, i64)>>> {
+    let ids: Vec<Value> = products.map(Value::from).collect();
+    let placeholders: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let lock = match conn.dialect() {
+        o2c_store::Dialect::Sqlite => "",
+        o2c_store::Dialect::Postgres => " FOR UPDATE OF s",
+    };
+    let rows = conn.query(
+        &format!(
+            "SELECT s.product_id, s.warehouse_id, s.on_hand - s.reserved FROM stock s JOIN warehouses w ON w.id = s.warehouse_id
+             WHERE s.product_id IN ({}) AND s.on_hand > s.reserved ORDER BY s.product_id, w.priority, w.code{lock}",
+            placeholders.join(", ")
+        ),
+        &ids,
+    )?;
+    let mut out: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+    for r in rows {
+        out.entry(r.text(0))
+            .or_default()
+            .push((r.text(1), r.int(2)));
+    }
+    Ok(out)
 }
 
 /// Stock arrived for a product: serve its backorders in the order they were placed.

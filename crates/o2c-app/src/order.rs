@@ -354,6 +354,20 @@ pub(crate) fn lines_for_update(
     Ok((head, lines))
 }
 
+/// Moves an approved order from `status` to what the given line quantities say.
+pub(crate) fn move_fulfilment(
+    conn: &mut dyn Conn,
+    order_id: &str,
+    status: OrderStatus,
+    lines: &[LineQuantities],
+) -> Result<OrderStatus> {
+    let next = status.transition(order_id, OrderAction::Fulfil(fulfilment_of(lines)))?;
+    if next != status {
+        set_status(conn, order_id, next)?;
+    }
+    Ok(next)
+}
+
 /// Moves an approved order's status to what its lines say (backordered, reserved, shipped…).
 pub(crate) fn refresh_fulfilment(conn: &mut dyn Conn, order_id: &str) -> Result<OrderStatus> {
     let head = head_for_update(conn, order_id)?;

@@ -63,7 +63,7 @@ impl TestStore {
                     config: StoreConfig::Postgres {
                         url: url.clone(),
                         schema: Some(schema.clone()),
-                        writers: 4,
+                        writers: 1,
                     },
                     cleanup: Some(Cleanup::Schema { url, schema }),
                 })

@@ -279,18 +279,18 @@ pub fn evaluate(policy: &CreditPolicy, f: &CreditFacts) -> Result<Evaluation, Mo
             );
         }
     }
-    if let (Some(r), Some(late)) = (&policy.payment_score, f.average_days_late_12m) {
-        if late > r.max_average_days_late {
-            fire(
-                &mut fired,
-                "credit.payment_score",
-                CreditOutcome::Hold,
-                format!(
-                    "pays {late} days late on average over 12 months (allowed: {})",
-                    r.max_average_days_late
-                ),
-            );
-        }
+    if let (Some(r), Some(late)) = (&policy.payment_score, f.average_days_late_12m)
+        && late > r.max_average_days_late
+    {
+        fire(
+            &mut fired,
+            "credit.payment_score",
+            CreditOutcome::Hold,
+            format!(
+                "pays {late} days late on average over 12 months (allowed: {})",
+                r.max_average_days_late
+            ),
+        );
     }
     let fast_path = fired.is_empty()
         && policy.fast_path.as_ref().is_some_and(|p| {
@@ -316,21 +316,20 @@ pub fn evaluate(policy: &CreditPolicy, f: &CreditFacts) -> Result<Evaluation, Mo
                 );
             }
         }
-        if let (Some(r), Some(avg)) = (&policy.unusual_size, f.average_order) {
-            if f.orders_count >= r.min_orders
-                && i128::from(f.order_amount.minor()) * 100
-                    > i128::from(avg.minor()) * i128::from(r.factor_percent)
-            {
-                fire(
-                    &mut fired,
-                    "credit.unusual_size",
-                    CreditOutcome::Hold,
-                    format!(
-                        "order {} is over {}% of the usual {avg}",
-                        f.order_amount, r.factor_percent
-                    ),
-                );
-            }
+        if let (Some(r), Some(avg)) = (&policy.unusual_size, f.average_order)
+            && f.orders_count >= r.min_orders
+            && i128::from(f.order_amount.minor()) * 100
+                > i128::from(avg.minor()) * i128::from(r.factor_percent)
+        {
+            fire(
+                &mut fired,
+                "credit.unusual_size",
+                CreditOutcome::Hold,
+                format!(
+                    "order {} is over {}% of the usual {avg}",
+                    f.order_amount, r.factor_percent
+                ),
+            );
         }
     }
     let outcome = if fired.iter().any(|r| r.effect == CreditOutcome::Reject) {
@@ -397,6 +396,8 @@ pub fn evaluate_application(
 }
 
 #[cfg(test)]
+// Amounts in the tests are written euros_cents (100_00 is 100.00 EUR).
+#[allow(clippy::inconsistent_digit_grouping)]
 mod tests {
     use super::*;
     use crate::money::Currency;

@@ -26,6 +26,9 @@ pub enum StoreConfig {
     Postgres {
         url: String,
         schema: Option<String>,
+        /// Writer connections of this process. Keep 1: with several, batches that touch many
+        /// customers' and products' rows deadlock on them again and again and can stall
+        /// (docs/decisions/0003); scaling out is several processes, or partitioned writers later.
         writers: usize,
     },
 }

@@ -7,6 +7,7 @@ use crate::sql::{Conn, DbError, Dialect};
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", FOUNDATION),
     (2, "credit management", CREDIT),
+    (3, "partial shipment index", PARTIAL_SHIPMENT_INDEX),
 ];
 
 const FOUNDATION: &str = r#"
@@ -381,6 +382,14 @@ CREATE TABLE credit_applications (
 );
 CREATE INDEX credit_applications_by_status ON credit_applications (status, created_at);
 "#;
+
+/// Only planned reservations carry a shipment; without statistics (a fresh database, or
+/// PostgreSQL with autovacuum off) a full index on `shipment_id` was combined into `shipment_id IS
+/// NULL` lookups by order and made shipment planning scan every unplanned reservation.
+const PARTIAL_SHIPMENT_INDEX: &str = "
+DROP INDEX reservations_by_shipment;
+CREATE INDEX reservations_by_shipment ON reservations (shipment_id) WHERE shipment_id IS NOT NULL;
+";
 
 fn render(sql: &str, dialect: Dialect) -> String {
     let seq = match dialect {

@@ -29,10 +29,10 @@ pub fn current(conn: &mut dyn Conn) -> Result<(i64, Arc<CreditPolicy>)> {
     };
     let text = row.text(1);
     let mut cache = PARSED.lock().expect("policy cache");
-    if let Some((t, p)) = cache.as_ref() {
-        if *t == text {
-            return Ok((row.int(0), p.clone()));
-        }
+    if let Some((t, p)) = cache.as_ref()
+        && *t == text
+    {
+        return Ok((row.int(0), p.clone()));
     }
     let parsed = Arc::new(serde_json::from_str::<CreditPolicy>(&text)?);
     *cache = Some((text, parsed.clone()));
