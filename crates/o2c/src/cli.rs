@@ -137,6 +137,11 @@ fn open(url: &str) -> anyhow::Result<App> {
     App::open(&config).with_context(|| format!("opening {}", config.describe()))
 }
 
+fn print_text<T: std::fmt::Display>(v: &T) -> anyhow::Result<()> {
+    println!("{v}");
+    Ok(())
+}
+
 fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
@@ -176,7 +181,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if json {
                 print_json(&summary)
             } else {
-                Ok(println!("{summary}"))
+                print_text(&summary)
             }
         }
         Command::Bench { command } => {
@@ -284,7 +289,7 @@ async fn events(database: &str, order_id: &str, json: bool) -> anyhow::Result<()
     if json {
         return print_json(&events);
     }
-    println!("{:<28} {:<30} {:<40} {}", "WHEN", "EVENT", "BY", "ON");
+    println!("{:<28} {:<30} {:<40} ON", "WHEN", "EVENT", "BY");
     for e in events {
         println!(
             "{:<28} {:<30} {:<40} {}",
@@ -353,7 +358,7 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             if json {
                 print_json(&report)
             } else {
-                Ok(println!("{report}"))
+                print_text(&report)
             }
         }
         BenchCommand::Credit { decisions, json } => {
@@ -361,7 +366,7 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             if json {
                 print_json(&report)
             } else {
-                Ok(println!("{report}"))
+                print_text(&report)
             }
         }
         BenchCommand::Intake {
@@ -373,7 +378,7 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             if json {
                 print_json(&report)
             } else {
-                Ok(println!("{report}"))
+                print_text(&report)
             }
         }
     }
