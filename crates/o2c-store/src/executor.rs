@@ -101,14 +101,27 @@ enum Outcome {
     Deferred,
 }
 
-/// The loop of one writer thread.
+/// Jobs between two `ANALYZE` runs when the server does not keep statistics itself.
+const ANALYZE_EVERY_JOBS: usize = 20_000;
+
+/// The loop of one writer thread. `analyze`: refresh the planner's statistics now and then (a
+/// PostgreSQL server with autovacuum off never does; measured: a 100,000-order cycle dispatched
+/// 15 times slower on plans made for nearly empty tables).
 pub(crate) fn run_writer(
     mut conn: Box<dyn Conn + Send>,
     jobs: Arc<Mutex<Receiver<Box<dyn Job>>>>,
     committed: Arc<Notify>,
+    analyze: bool,
 ) {
     let mut carried: Vec<Queued> = Vec::new();
+    let mut since_analyze = 0usize;
     loop {
+        if analyze && since_analyze >= ANALYZE_EVERY_JOBS {
+            if let Err(e) = conn.batch("ANALYZE") {
+                tracing::warn!(error = %e, "ANALYZE failed");
+            }
+            since_analyze = 0;
+        }
         let mut batch: Vec<Queued> = std::mem::take(&mut carried);
         {
             // One writer at a time takes what is waiting; the others wait for the lock.
@@ -126,6 +139,7 @@ pub(crate) fn run_writer(
                 }
             }
         }
+        since_analyze += batch.len();
         let (commit, outcomes) = run_batch(conn.as_mut(), &mut batch);
         if commit.is_ok() {
             committed.notify_waiters();

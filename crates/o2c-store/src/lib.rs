@@ -93,10 +93,9 @@ impl Store {
         // The PostgreSQL client drives its own small runtime and must not be created on a thread
         // that runs async tasks: connect from a plain thread.
         let cfg = config.clone();
-        let (dialect, writers, readers) =
-            std::thread::spawn(move || connect_all(&cfg))
-                .join()
-                .map_err(|_| DbError::Other("connecting to the store panicked".into()))??;
+        let (dialect, writers, readers, analyze) = std::thread::spawn(move || connect_all(&cfg))
+            .join()
+            .map_err(|_| DbError::Other("connecting to the store panicked".into()))??;
         let (writer, wrx) = channel();
         let (reader, rrx) = channel();
         let wrx = Arc::new(Mutex::new(wrx));
@@ -106,7 +105,7 @@ impl Store {
             let (q, n) = (wrx.clone(), committed.clone());
             std::thread::Builder::new()
                 .name(format!("o2c-writer-{i}"))
-                .spawn(move || run_writer(conn, q, n))
+                .spawn(move || run_writer(conn, q, n, analyze))
                 .map_err(|e| DbError::Other(e.to_string()))?;
         }
         for (i, conn) in readers.into_iter().enumerate() {
@@ -181,10 +180,13 @@ impl Store {
     }
 }
 
+/// The engine, the writer and reader connections, and whether the store must refresh the
+/// planner's statistics itself (PostgreSQL with autovacuum off).
 type Connections = (
     Dialect,
     Vec<Box<dyn Conn + Send>>,
     Vec<Box<dyn Conn + Send>>,
+    bool,
 );
 
 /// Opens every connection and applies pending migrations through the first writer.
@@ -199,7 +201,7 @@ fn connect_all(config: &StoreConfig) -> Result<Connections, DbError> {
                         .map(|c| Box::new(c) as Box<dyn Conn + Send>)
                 })
                 .collect::<Result<_, _>>()?;
-            (Dialect::Sqlite, vec![Box::new(w)], readers)
+            (Dialect::Sqlite, vec![Box::new(w)], readers, false)
         }
         StoreConfig::Postgres {
             url,
@@ -208,6 +210,7 @@ fn connect_all(config: &StoreConfig) -> Result<Connections, DbError> {
         } => {
             let mut first = postgres::PgConn::connect(url, schema.as_deref())?;
             migrations::apply(&mut first)?;
+            let autovacuum = first.query_one("SHOW autovacuum", &[])?.text(0);
             let mut ws: Vec<Box<dyn Conn + Send>> = vec![Box::new(first)];
             for _ in 1..(*writers).max(1) {
                 ws.push(Box::new(postgres::PgConn::connect(url, schema.as_deref())?));
@@ -218,7 +221,7 @@ fn connect_all(config: &StoreConfig) -> Result<Connections, DbError> {
                         .map(|c| Box::new(c) as Box<dyn Conn + Send>)
                 })
                 .collect::<Result<_, _>>()?;
-            (Dialect::Postgres, ws, readers)
+            (Dialect::Postgres, ws, readers, autovacuum != "on")
         }
     })
 }
