@@ -56,6 +56,11 @@ impl App {
         self.store.dialect()
     }
 
+    /// Today by the application's clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.now().date_naive()
+    }
+
     pub fn ctx(&self, actor: Actor) -> Ctx {
         Ctx {
             actor,

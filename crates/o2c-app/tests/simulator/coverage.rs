@@ -32,6 +32,9 @@ pub(crate) fn op_name(op: &Op) -> &'static str {
         Op::ApplyCash { .. } => "apply cash",
         Op::Cancel { .. } => "cancel",
         Op::Review { .. } => "credit review",
+        Op::Amend { .. } => "amend",
+        Op::Reopen { .. } => "reopen",
+        Op::Copy { .. } => "copy",
         Op::Together(..) => "together",
     }
 }

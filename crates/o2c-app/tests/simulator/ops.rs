@@ -39,6 +39,21 @@ pub(crate) enum Op {
         order: usize,
         any_order: bool,
     },
+    /// Change line 1's quantity (back through credit); legal only before anything shipped.
+    Amend {
+        order: usize,
+        quantity: i64,
+        any_order: bool,
+    },
+    /// Take up a cancelled or rejected order again (back through credit).
+    Reopen {
+        order: usize,
+        any_order: bool,
+    },
+    /// A new order with the same lines.
+    Copy {
+        order: usize,
+    },
     /// A credit analyst decides; `any_order` picks among all orders, not only held ones.
     Review {
         order: usize,
@@ -127,6 +142,9 @@ fn single_op() -> impl Strategy<Value = Op> {
         4 => (payer, pay_amount, remittance).prop_map(|(payer, amount, remittance)| Op::RecordPayment { payer, amount, remittance }),
         4 => (0usize..8, 0usize..8, apply_amount).prop_map(|(payment, invoice, amount)| Op::ApplyCash { payment, invoice, amount }),
         2 => (0usize..8, proptest::bool::weighted(0.3)).prop_map(|(order, any_order)| Op::Cancel { order, any_order }),
+        2 => (0usize..8, 1i64..9, proptest::bool::weighted(0.3)).prop_map(|(order, quantity, any_order)| Op::Amend { order, quantity, any_order }),
+        1 => (0usize..8, proptest::bool::weighted(0.3)).prop_map(|(order, any_order)| Op::Reopen { order, any_order }),
+        1 => (0usize..8).prop_map(|order| Op::Copy { order }),
         2 => (0usize..8, any::<bool>(), proptest::bool::weighted(0.2))
             .prop_map(|(order, approve, any_order)| Op::Review { order, approve, any_order }),
     ]

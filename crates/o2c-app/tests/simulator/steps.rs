@@ -172,6 +172,77 @@ pub(crate) async fn run_op(
             .await;
             step(did, expect, result)
         }
+        Op::Amend {
+            order,
+            quantity,
+            any_order,
+        } => {
+            let candidates: Vec<_> = view
+                .orders
+                .iter()
+                .filter(|o| *any_order || CANCELLABLE.contains(&o.2.as_str()))
+                .cloned()
+                .collect();
+            let (id, _, status) = pick(&candidates, *order)?.clone();
+            let expect = if CANCELLABLE.contains(&status.as_str()) {
+                Expect::Success
+            } else {
+                Expect::Refused("illegal-state-transition")
+            };
+            let request = order::AmendRequest {
+                lines: vec![order::AmendLine {
+                    line_no: 1,
+                    quantity: Some(*quantity),
+                    unit_price: None,
+                }],
+                reason: None,
+            };
+            let did = format!("amend {id} ({status}) to {quantity}");
+            step(
+                did,
+                expect,
+                write(app, "sales", move |conn, ctx| {
+                    order::amend_in_tx(conn, ctx, &id, &request).map(drop)
+                })
+                .await,
+            )
+        }
+        Op::Reopen { order, any_order } => {
+            let closed = ["cancelled", "rejected"];
+            let candidates: Vec<_> = view
+                .orders
+                .iter()
+                .filter(|o| *any_order || closed.contains(&o.2.as_str()))
+                .cloned()
+                .collect();
+            let (id, _, status) = pick(&candidates, *order)?.clone();
+            let expect = if closed.contains(&status.as_str()) {
+                Expect::Success
+            } else {
+                Expect::Refused("illegal-state-transition")
+            };
+            let did = format!("reopen {id} ({status})");
+            step(
+                did,
+                expect,
+                write(app, "sales", move |conn, ctx| {
+                    order::reopen_in_tx(conn, ctx, &id, Some("simulated")).map(drop)
+                })
+                .await,
+            )
+        }
+        Op::Copy { order } => {
+            let (id, _, status) = pick(&view.orders, *order)?.clone();
+            let did = format!("copy {id} ({status})");
+            step(
+                did,
+                Expect::Success,
+                write(app, "sales", move |conn, ctx| {
+                    order::copy_in_tx(conn, ctx, &id).map(drop)
+                })
+                .await,
+            )
+        }
         // Run by `run_case`, which sends both halves at once.
         Op::Together(..) => None,
     }

@@ -22,7 +22,7 @@ pub async fn hold(
     _: Staff<CreditWrite>,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
-    let today = s.app.ctx(o2c_core::Actor::Rule("read")).today();
+    let today = s.app.today();
     ok(&s
         .app
         .read(move |c| credit::hold_snapshot(c, &id, today))
