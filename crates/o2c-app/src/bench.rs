@@ -294,6 +294,7 @@ fn order_request(customers: &[String], i: usize) -> OrderRequest {
         customer_id: customers[i % customers.len()].clone(),
         currency: None,
         customer_reference: Some(format!("BENCH-PO-{i}")),
+        requested_delivery_on: None,
         ship_to: None,
         lines: (0..LINES)
             .map(|j| OrderLineRequest {

@@ -68,6 +68,7 @@ pub async fn run(app: &App, decisions: usize) -> Result<CreditBenchReport> {
                             customer_id: customers[i % customers.len()].clone(),
                             currency: None,
                             customer_reference: None,
+                            requested_delivery_on: None,
                             ship_to: None,
                             lines: vec![OrderLineRequest {
                                 sku: format!("CB-{}", i % 50),

@@ -24,6 +24,9 @@ pub struct OrderRequest {
     pub currency: Option<String>,
     #[serde(default)]
     pub customer_reference: Option<String>,
+    /// Optional delivery date the customer asked for (YYYY-MM-DD).
+    #[serde(default)]
+    pub requested_delivery_on: Option<String>,
     /// Optional: defaults to the customer's shipping address.
     #[serde(default)]
     pub ship_to: Option<Address>,
@@ -44,6 +47,7 @@ pub struct Order {
     pub status: OrderStatus,
     pub currency: Currency,
     pub customer_reference: Option<String>,
+    pub requested_delivery_on: Option<String>,
     pub ship_to: Address,
     pub lines: Vec<OrderLine>,
     pub net: Money,
@@ -88,6 +92,14 @@ fn check_shape(r: &OrderRequest) -> Result<()> {
 /// Validates, prices and records a new order; the engine takes it from `order.received`.
 pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<Order> {
     check_shape(r)?;
+    let requested_delivery_on = r
+        .requested_delivery_on
+        .as_deref()
+        .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map(|d| d.to_string()))
+        .transpose()
+        .map_err(|_| {
+            DomainError::invalid("requested_delivery_on", "expected a date as YYYY-MM-DD")
+        })?;
     let cust = customer::find(conn, &r.customer_id)?
         .ok_or_else(|| DomainError::UnknownCustomer(r.customer_id.clone()))?;
     if let Some(c) = &r.currency {
@@ -172,8 +184,8 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
     let tax = Money::sum(cust.currency, breakdown.iter().map(|b| b.tax))?;
     let gross = net.checked_add(tax)?;
     conn.execute(
-        "INSERT INTO orders (id, customer_id, currency, status, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at)
-         VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO orders (id, customer_id, currency, status, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, requested_delivery_on)
+         VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10)",
         params![
             id.as_str(),
             cust.id.as_str(),
@@ -183,7 +195,8 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             net.minor(),
             tax.minor(),
             gross.minor(),
-            ctx.timestamp()
+            ctx.timestamp(),
+            requested_delivery_on.as_deref()
         ],
     )?;
     conn.insert_rows(
@@ -228,6 +241,7 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
         tax,
         gross,
         received_at: ctx.timestamp(),
+        requested_delivery_on,
         closed_at: None,
     })
 }
@@ -459,7 +473,8 @@ pub fn close_if_settled_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) ->
 pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
     let r = conn
         .query_opt(
-            "SELECT id, customer_id, status, currency, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, closed_at
+            "SELECT id, customer_id, status, currency, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, closed_at,
+                    requested_delivery_on
              FROM orders WHERE id = $1",
             params![id],
         )?
@@ -489,6 +504,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
             .ok_or_else(|| AppError::Internal("unknown order status".into()))?,
         currency,
         customer_reference: r.opt_text(4),
+        requested_delivery_on: r.opt_text(11),
         ship_to: serde_json::from_str(&r.text(5))?,
         lines,
         net: Money::new(r.int(6), currency),
@@ -700,6 +716,7 @@ pub fn copy_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<Orde
         customer_id: original.customer_id.clone(),
         currency: None,
         customer_reference: Some(format!("copy of {order_id}")),
+        requested_delivery_on: original.requested_delivery_on.clone(),
         ship_to: Some(original.ship_to.clone()),
         lines: original
             .lines

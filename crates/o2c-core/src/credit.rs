@@ -71,6 +71,10 @@ pub struct CreditPolicy {
     pub fast_path: Option<FastPathRule>,
     /// Credit applications asking for more than this are queued for an analyst.
     pub max_auto_limit: String,
+    /// When set, open orders count towards exposure only if they are due for delivery within
+    /// this many days (orders without a requested date always count).
+    #[serde(default)]
+    pub exposure_horizon_days: Option<i64>,
 }
 
 /// Hold when an item is overdue by more than `max_days`, or the overdue total exceeds `max_amount`.
@@ -146,6 +150,7 @@ impl Default for CreditPolicy {
                 max_average_days_late: 5,
             }),
             max_auto_limit: "10000.00".into(),
+            exposure_horizon_days: None,
         }
     }
 }

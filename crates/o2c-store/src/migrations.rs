@@ -8,6 +8,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "foundation", FOUNDATION),
     (2, "credit management", CREDIT),
     (3, "partial shipment index", PARTIAL_SHIPMENT_INDEX),
+    (4, "requested delivery date", REQUESTED_DELIVERY),
 ];
 
 const FOUNDATION: &str = r#"
@@ -389,6 +390,12 @@ CREATE INDEX credit_applications_by_status ON credit_applications (status, creat
 const PARTIAL_SHIPMENT_INDEX: &str = "
 DROP INDEX reservations_by_shipment;
 CREATE INDEX reservations_by_shipment ON reservations (shipment_id) WHERE shipment_id IS NOT NULL;
+";
+
+/// Orders may name a delivery date; credit can count only orders due within a horizon.
+const REQUESTED_DELIVERY: &str = "
+ALTER TABLE orders ADD COLUMN requested_delivery_on TEXT;
+CREATE INDEX orders_open_by_customer ON orders (customer_id) WHERE uninvoiced_minor > 0;
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -30,11 +30,14 @@ pub fn score_window_start(today: NaiveDate) -> String {
     start.format("%Y-%m").to_string()
 }
 
+/// `horizon_days`: count only open orders due for delivery within that many days (customer-scoped
+/// index scan instead of the running aggregate).
 pub fn gather(
     conn: &mut dyn Conn,
     customer_id: &str,
     order_amount_minor: i64,
     today: NaiveDate,
+    horizon_days: Option<i64>,
 ) -> Result<Gathered> {
     let r = conn
         .query_opt(
@@ -53,6 +56,15 @@ pub fn gather(
             r.opt_int(11).unwrap_or(0),
         ),
         _ => (r.int(1), r.int(2), r.int(3)),
+    };
+    let orders = match horizon_days {
+        None => orders,
+        Some(days) => open_orders_due_within(
+            conn,
+            customer_id,
+            group.as_deref(),
+            today + chrono::Days::new(days.max(0) as u64),
+        )?,
     };
     let oldest_overdue_days = r
         .opt_text(12)
@@ -77,6 +89,29 @@ pub fn gather(
         },
         credit_group_id: group,
     })
+}
+
+fn open_orders_due_within(
+    conn: &mut dyn Conn,
+    customer_id: &str,
+    group: Option<&str>,
+    until: NaiveDate,
+) -> Result<i64> {
+    let until = until.to_string();
+    let row = match group {
+        Some(g) => conn.query_one(
+            "SELECT CAST(COALESCE(SUM(o.uninvoiced_minor), 0) AS BIGINT) FROM orders o
+             WHERE o.customer_id IN (SELECT id FROM customers WHERE credit_group_id = $1) AND o.uninvoiced_minor > 0
+               AND (o.requested_delivery_on IS NULL OR o.requested_delivery_on <= $2)",
+            params![g, until],
+        )?,
+        None => conn.query_one(
+            "SELECT CAST(COALESCE(SUM(uninvoiced_minor), 0) AS BIGINT) FROM orders
+             WHERE customer_id = $1 AND uninvoiced_minor > 0 AND (requested_delivery_on IS NULL OR requested_delivery_on <= $2)",
+            params![customer_id, until],
+        )?,
+    };
+    Ok(row.int(0))
 }
 
 /// Records a paid invoice in the customer's payment behaviour (month of payment, days late

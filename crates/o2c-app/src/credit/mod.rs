@@ -76,7 +76,13 @@ pub fn auto_decide_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Resu
 
 fn evaluate_order(conn: &mut dyn Conn, ctx: &Ctx, head: &OrderHead) -> Result<(i64, Evaluation)> {
     let (version, policy) = policy::current(conn)?;
-    let gathered = facts::gather(conn, &head.customer_id, head.gross_minor, ctx.today())?;
+    let gathered = facts::gather(
+        conn,
+        &head.customer_id,
+        head.gross_minor,
+        ctx.today(),
+        policy.exposure_horizon_days,
+    )?;
     Ok((version, evaluate(&policy, &gathered.facts)?))
 }
 

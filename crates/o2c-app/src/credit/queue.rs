@@ -107,7 +107,14 @@ pub fn hold_snapshot(
             aging[i].amount = aging[i].amount.checked_add(item.open)?;
         }
     }
-    let gathered = facts::gather(conn, &order.customer_id, order.gross.minor(), today)?;
+    let horizon = super::policy::current(conn)?.1.exposure_horizon_days;
+    let gathered = facts::gather(
+        conn,
+        &order.customer_id,
+        order.gross.minor(),
+        today,
+        horizon,
+    )?;
     let risk_class = conn
         .query_one(
             "SELECT risk_class FROM customers WHERE id = $1",

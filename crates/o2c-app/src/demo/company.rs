@@ -116,6 +116,7 @@ pub(super) fn order_request(rng: &mut Rng, w: &World, k: usize) -> (Actor, Order
             customer_id,
             currency: None,
             customer_reference,
+            requested_delivery_on: None,
             ship_to: None,
             lines,
         },

@@ -253,6 +253,7 @@ async fn place_order(app: &App, world: &World, customer: usize, lines: &[Line]) 
         customer_id: pick(&world.customers, customer)?.clone(),
         currency: Some("EUR".into()),
         customer_reference: None,
+        requested_delivery_on: None,
         ship_to: None,
         lines: lines
             .iter()

@@ -18,6 +18,7 @@ both_stores!(
     a_credit_group_shares_one_limit,
     credit_applications_are_decided_by_the_same_rules,
     a_bad_policy_is_refused_and_changes_nothing,
+    with_a_horizon_only_orders_due_soon_count_towards_exposure,
 );
 
 async fn decisions(t: &TestApp, order_id: &str) -> Vec<Value> {
@@ -521,4 +522,51 @@ async fn a_bad_policy_is_refused_and_changes_nothing(t: &TestApp) {
     );
     let (_, p) = t.get("credit", "/api/v1/credit/policy").await;
     assert_eq!(p["version"], 0);
+}
+
+async fn with_a_horizon_only_orders_due_soon_count_towards_exposure(t: &TestApp) {
+    let customer = t.basic("100.00", 100).await;
+    let later = (t.app.today() + chrono::Days::new(90)).to_string();
+    let (s, far) = t
+        .post("sales", "/api/v1/orders", json!({"customer_id": customer, "requested_delivery_on": later, "lines": [{"sku": "SKU-1", "quantity": 5}]}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{far}");
+    assert_eq!(far["requested_delivery_on"], later.as_str());
+    t.settle().await;
+    assert_eq!(
+        t.order_status(far["id"].as_str().unwrap()).await,
+        "reserved"
+    ); // 59.50 open
+    let held = placed(t, &customer, 5).await; // 59.50 + 59.50 > 100.00
+    t.settle().await;
+    assert_eq!(t.order_status(&held).await, "credit_hold");
+    let (_, p) = t.get("credit", "/api/v1/credit/policy").await;
+    let mut policy = p["policy"].clone();
+    policy["exposure_horizon_days"] = json!(30);
+    let (s, _) = t.put("credit", "/api/v1/credit/policy", policy).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b) = t
+        .post(
+            "credit",
+            &format!("/api/v1/orders/{held}/credit-reject"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    t.post("sales", &format!("/api/v1/orders/{held}/reopen"), json!({}))
+        .await;
+    t.settle().await;
+    assert_eq!(
+        t.order_status(&held).await,
+        "reserved",
+        "the order due in 90 days no longer counts"
+    );
+    let (s, b) = t
+        .post("sales", "/api/v1/orders", json!({"customer_id": customer, "requested_delivery_on": "next week", "lines": [{"sku": "SKU-1", "quantity": 1}]}))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid-field")),
+        "{b}"
+    );
 }
