@@ -188,6 +188,8 @@ pub struct Evaluation {
     pub fired: Vec<FiredRule>,
     pub fast_path: bool,
     pub exposure_after: Money,
+    /// The limit the exposure was held against (the credit group's, or the requested one).
+    pub limit: Money,
 }
 
 impl Evaluation {
@@ -349,6 +351,7 @@ pub fn evaluate(policy: &CreditPolicy, f: &CreditFacts) -> Result<Evaluation, Mo
         fired,
         fast_path,
         exposure_after,
+        limit: f.limit,
     })
 }
 
@@ -397,6 +400,7 @@ pub fn evaluate_application(
         fired,
         fast_path: false,
         exposure_after: Money::zero(requested_limit.currency()),
+        limit: requested_limit,
     })
 }
 

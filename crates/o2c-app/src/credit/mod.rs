@@ -138,7 +138,7 @@ fn record(
     );
     conn.execute(
         "INSERT INTO credit_decisions (id, order_id, customer_id, outcome, rule, exposure_minor, limit_minor, currency, reason, actor_kind, actor_id, comment, decided_at, policy_version, fired, fast_path)
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+         VALUES ($1, $2, $3, $4, $5, $6, $16, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         params![
             CreditDecisionId::generate(ctx.ids.as_ref()).as_str(),
             order_id,
@@ -154,7 +154,8 @@ fn record(
             ctx.timestamp(),
             version,
             serde_json::to_string(&e.fired)?,
-            e.fast_path
+            e.fast_path,
+            e.limit.minor()
         ],
     )?;
     Ok(())
@@ -222,6 +223,7 @@ pub fn review_in_tx(
         fired,
         fast_path: false,
         exposure_after: evaluated.exposure_after,
+        limit: evaluated.limit,
     };
     record(
         conn,
@@ -319,6 +321,7 @@ pub struct DecisionRecord {
     pub fast_path: bool,
     pub policy_version: Option<i64>,
     pub exposure: Money,
+    pub limit: Money,
     pub reason: String,
     pub decided_by: String,
     pub comment: Option<String>,
@@ -328,7 +331,7 @@ pub struct DecisionRecord {
 /// Every credit decision taken on an order, oldest first.
 pub fn decisions(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<DecisionRecord>> {
     conn.query(
-        "SELECT id, outcome, fired, fast_path, policy_version, exposure_minor, currency, reason, actor_kind, actor_id, comment, decided_at
+        "SELECT id, outcome, fired, fast_path, policy_version, exposure_minor, currency, reason, actor_kind, actor_id, comment, decided_at, limit_minor
          FROM credit_decisions WHERE order_id = $1 ORDER BY decided_at, id",
         params![order_id],
     )?
@@ -341,6 +344,7 @@ pub fn decisions(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<DecisionReco
             fast_path: r.int(3) != 0,
             policy_version: r.opt_int(4),
             exposure: Money::new(r.int(5), o2c_core::Currency::parse(&r.text(6))?),
+            limit: Money::new(r.int(12), o2c_core::Currency::parse(&r.text(6))?),
             reason: r.text(7),
             decided_by: format!("{}:{}", r.text(8), r.text(9)),
             comment: r.opt_text(10),

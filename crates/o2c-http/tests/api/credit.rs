@@ -71,6 +71,7 @@ async fn decisions_name_every_rule_that_fired_and_the_policy_version(t: &TestApp
     assert_eq!(d[0]["outcome"], "hold");
     assert_eq!(rules(&d[0]), ["credit.risk_class", "credit.new_customer"]);
     assert_eq!(d[0]["decided_by"], "rule:credit.auto_decide");
+    assert_eq!(amount(&d[0]["limit"]), "100000.00");
     assert!(
         d[0]["reason"].as_str().unwrap().contains("238.00 EUR"),
         "{}",
