@@ -101,8 +101,9 @@ enum Outcome {
     Deferred,
 }
 
-/// Jobs between two `ANALYZE` runs when the server does not keep statistics itself.
-const ANALYZE_EVERY_JOBS: usize = 20_000;
+/// How often the writer refreshes statistics when the server does not keep them itself. By
+/// time, not by jobs: one engine step is one job however many orders it carries.
+const ANALYZE_EVERY: Duration = Duration::from_secs(30);
 
 /// The loop of one writer thread. `analyze`: refresh the planner's statistics now and then (a
 /// PostgreSQL server with autovacuum off never does; measured: a 100,000-order cycle dispatched
@@ -115,12 +116,14 @@ pub(crate) fn run_writer(
 ) {
     let mut carried: Vec<Queued> = Vec::new();
     let mut since_analyze = 0usize;
+    let mut last_analyze = std::time::Instant::now();
     loop {
-        if analyze && since_analyze >= ANALYZE_EVERY_JOBS {
+        if analyze && since_analyze > 0 && last_analyze.elapsed() >= ANALYZE_EVERY {
             if let Err(e) = conn.batch("ANALYZE") {
                 tracing::warn!(error = %e, "ANALYZE failed");
             }
             since_analyze = 0;
+            last_analyze = std::time::Instant::now();
         }
         let mut batch: Vec<Queued> = std::mem::take(&mut carried);
         {
