@@ -5,6 +5,7 @@
 pub mod actor;
 pub mod credit;
 pub mod customer;
+pub mod document;
 pub mod error;
 pub mod id;
 pub mod inventory;
@@ -13,6 +14,7 @@ pub mod ledger;
 pub mod money;
 pub mod order;
 pub mod payment;
+pub mod reference;
 pub mod shipment;
 pub mod tax;
 

@@ -7,28 +7,71 @@
 use crate::money::{Money, MoneyError, Percent};
 use serde::Serialize;
 
+/// The tax treatment of a line. Each maps to a UNCL5305 code for EN 16931 (`S`, `Z`, `E`,
+/// `AE`, `G`); standard and reduced are both `S` and differ only by their rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaxCategory {
     Standard,
     Reduced,
     Zero,
+    /// Exempt from VAT: the document must say why (an exemption reason).
+    Exempt,
+    /// The buyer accounts for the VAT (B2B across EU borders, some domestic trades).
+    ReverseCharge,
+    /// Export outside the tax area: zero rated, the seller's VAT id is required.
+    Export,
 }
 
 impl TaxCategory {
+    pub const ALL: [TaxCategory; 6] = [
+        TaxCategory::Standard,
+        TaxCategory::Reduced,
+        TaxCategory::Zero,
+        TaxCategory::Exempt,
+        TaxCategory::ReverseCharge,
+        TaxCategory::Export,
+    ];
     pub fn parse(s: &str) -> Option<TaxCategory> {
-        match s {
-            "standard" => Some(TaxCategory::Standard),
-            "reduced" => Some(TaxCategory::Reduced),
-            "zero" => Some(TaxCategory::Zero),
-            _ => None,
-        }
+        TaxCategory::ALL.into_iter().find(|c| c.as_str() == s)
     }
     pub fn as_str(&self) -> &'static str {
         match self {
             TaxCategory::Standard => "standard",
             TaxCategory::Reduced => "reduced",
             TaxCategory::Zero => "zero",
+            TaxCategory::Exempt => "exempt",
+            TaxCategory::ReverseCharge => "reverse_charge",
+            TaxCategory::Export => "export",
+        }
+    }
+    /// The UNCL5305 code used in EN 16931 documents.
+    pub fn uncl5305(&self) -> &'static str {
+        match self {
+            TaxCategory::Standard | TaxCategory::Reduced => "S",
+            TaxCategory::Zero => "Z",
+            TaxCategory::Exempt => "E",
+            TaxCategory::ReverseCharge => "AE",
+            TaxCategory::Export => "G",
+        }
+    }
+    /// Categories that carry no tax: their rate must be 0.
+    pub fn is_untaxed(&self) -> bool {
+        !matches!(self, TaxCategory::Standard | TaxCategory::Reduced)
+    }
+    /// Categories for which EN 16931 requires an exemption reason on the document.
+    pub fn needs_exemption_reason(&self) -> bool {
+        matches!(
+            self,
+            TaxCategory::Exempt | TaxCategory::ReverseCharge | TaxCategory::Export
+        )
+    }
+    /// The default exemption reason (text, VATEX code) where the category implies one.
+    pub fn default_exemption(&self) -> Option<(&'static str, &'static str)> {
+        match self {
+            TaxCategory::ReverseCharge => Some(("Reverse charge", "VATEX-EU-AE")),
+            TaxCategory::Export => Some(("Export outside the EU", "VATEX-EU-G")),
+            _ => None,
         }
     }
 }

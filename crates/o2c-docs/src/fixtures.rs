@@ -1,0 +1,1 @@
+//! Sample documents covering every tax category, discounts, charges, credit notes and a foreign currency.
