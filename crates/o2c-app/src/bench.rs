@@ -277,6 +277,7 @@ fn customer_request(i: usize) -> CustomerRequest {
         city: "Musterstadt".into(),
         postal_code: "10115".into(),
         country: country.into(),
+        region: None,
     };
     CustomerRequest {
         name: format!("Benchmark Customer {i:03}"),
@@ -291,6 +292,7 @@ fn customer_request(i: usize) -> CustomerRequest {
 
 fn order_request(customers: &[String], i: usize) -> OrderRequest {
     OrderRequest {
+        freight: None,
         customer_id: customers[i % customers.len()].clone(),
         currency: None,
         customer_reference: Some(format!("BENCH-PO-{i}")),

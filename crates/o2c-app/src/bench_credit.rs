@@ -65,6 +65,7 @@ pub async fn run(app: &App, decisions: usize) -> Result<CreditBenchReport> {
                 (start..end)
                     .map(|i| {
                         let r = OrderRequest {
+                            freight: None,
                             customer_id: customers[i % customers.len()].clone(),
                             currency: None,
                             customer_reference: None,
@@ -196,6 +197,7 @@ fn setup(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<String>> {
         city: "Leipzig".into(),
         postal_code: "04109".into(),
         country: "DE".into(),
+        region: None,
     };
     let mut ids = Vec::with_capacity(CUSTOMERS);
     for i in 0..CUSTOMERS {

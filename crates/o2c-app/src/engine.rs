@@ -11,7 +11,7 @@
 use crate::context::Ctx;
 use crate::error::{AppError, Result};
 use crate::event::EventType;
-use crate::{credit, inventory, invoice, order, payment, shipment};
+use crate::{credit, inventory, invoice, payment, shipment};
 use o2c_store::{Conn, Dialect, params};
 
 pub const MAX_ATTEMPTS: i64 = 5;
@@ -54,7 +54,11 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CreditLimitChanged
         | EventType::CreditGroupCreated
         | EventType::CreditApplicationReceived
-        | EventType::CreditApplicationDecided => None,
+        | EventType::CreditApplicationDecided
+        | EventType::CreditNoteIssued
+        | EventType::BillingRunCompleted
+        | EventType::InvoiceDelivered
+        | EventType::InvoiceDeliveryFailed => None,
     }
 }
 
@@ -85,7 +89,7 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
         }
         EventType::StockReserved => shipment::plan_in_tx(conn, &ctx, &order_id()?).map(drop),
         EventType::ShipmentDispatched => {
-            invoice::issue_for_shipment_in_tx(conn, &ctx, &ev.aggregate_id).map(drop)
+            invoice::on_dispatch_in_tx(conn, &ctx, &ev.aggregate_id).map(drop)
         }
         EventType::InvoiceIssued => {
             payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)
@@ -100,7 +104,7 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
                 .collect();
             payment::auto_apply_in_tx(conn, &ctx, &ev.aggregate_id, &named)
         }
-        EventType::InvoicePaid => order::close_if_settled_in_tx(conn, &ctx, &order_id()?).map(drop),
+        EventType::InvoicePaid => invoice::close_orders_in_tx(conn, &ctx, &ev.aggregate_id),
         EventType::StockReceived => {
             inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id)
         }

@@ -56,6 +56,10 @@ event_types! {
     CreditGroupCreated => "credit.group_created", reacted: false;
     CreditApplicationReceived => "credit.application_received", reacted: false;
     CreditApplicationDecided => "credit.application_decided", reacted: false;
+    CreditNoteIssued => "invoice.credit_note_issued", reacted: false;
+    BillingRunCompleted => "billing.run_completed", reacted: false;
+    InvoiceDelivered => "invoice.delivered", reacted: false;
+    InvoiceDeliveryFailed => "invoice.delivery_failed", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod bench;
 pub mod bench_credit;
+pub mod billing;
 pub mod context;
 pub mod credit;
 pub mod customer;

@@ -1,5 +1,6 @@
 //! Orders: intake (validated, priced, taxed), status, cancellation, closing.
 
+use crate::billing;
 use crate::context::Ctx;
 use crate::customer::{self, adjust_balances};
 use crate::error::{AppError, Result, not_found};
@@ -7,8 +8,9 @@ use crate::event::{self, EventType, NewEvent};
 use crate::{inventory, shipment};
 use o2c_core::customer::Address;
 use o2c_core::id::OrderId;
+use o2c_core::invoice::{BilledLine, document_amounts};
 use o2c_core::order::{LineQuantities, OrderAction, OrderStatus, fulfilment_of};
-use o2c_core::tax::{TaxCategory, TaxableLine, tax_breakdown};
+use o2c_core::tax::{TaxCategory, TaxableLine, effective_category, tax_breakdown};
 use o2c_core::{Currency, DomainError, Money, Percent};
 use o2c_store::{Conn, Value, params};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,9 @@ pub struct OrderRequest {
     /// Optional: defaults to the customer's shipping address.
     #[serde(default)]
     pub ship_to: Option<Address>,
+    /// Optional freight charge (net, in the order's currency), billed on the first invoice.
+    #[serde(default)]
+    pub freight: Option<String>,
     pub lines: Vec<OrderLineRequest>,
 }
 
@@ -64,6 +69,8 @@ pub struct OrderLine {
     pub description: String,
     pub quantity: i64,
     pub unit_price: Money,
+    /// Line discount (customer price agreements).
+    pub discount: Percent,
     pub net: Money,
     pub tax_category: TaxCategory,
     pub tax_rate: Percent,
@@ -124,33 +131,66 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             .ok_or(DomainError::MissingAddress { which: "shipping" })?,
     };
     let products = load_products(conn, r)?;
-    let rates = tax_rates(conn, &ship_to.country)?;
+    let profile = billing::billing_profile(conn, &cust.id)?;
+    let seller_country = billing::company(conn)?.address.country;
+    let today = ctx.today();
+    let freight = match &r.freight {
+        None => Money::zero(cust.currency),
+        Some(f) => {
+            let m = Money::parse(f, cust.currency).map_err(DomainError::money("freight"))?;
+            if m.is_negative() {
+                return Err(DomainError::invalid("freight", "must not be negative").into());
+            }
+            m
+        }
+    };
+    let mut rates: HashMap<TaxCategory, Percent> = HashMap::new();
     let id = OrderId::generate(ctx.ids.as_ref());
     let mut line_rows = Vec::with_capacity(r.lines.len());
-    let mut taxable = Vec::with_capacity(r.lines.len());
+    let mut billed = Vec::with_capacity(r.lines.len());
     let mut lines = Vec::with_capacity(r.lines.len());
     for (i, l) in r.lines.iter().enumerate() {
         let p = &products[&l.sku];
-        if p.currency != cust.currency {
-            return Err(DomainError::CurrencyMismatch {
-                field: "lines.sku",
-                expected: cust.currency,
-                got: p.currency,
+        let price = billing::price::resolve(
+            conn,
+            i + 1,
+            &l.sku,
+            &cust.id,
+            cust.currency,
+            profile.price_list_id.as_deref(),
+            &p.id,
+            Money::new(p.price_minor, p.currency),
+        )?;
+        let category = effective_category(
+            p.category,
+            profile.tax_treatment,
+            &seller_country,
+            &ship_to.country,
+            profile.vat_id.is_some(),
+        );
+        let rate = match rates.get(&category) {
+            Some(rate) => *rate,
+            None => {
+                let t = billing::tax::resolve(
+                    conn,
+                    category,
+                    &ship_to.country,
+                    ship_to.region.as_deref(),
+                    today,
+                )?;
+                rates.insert(category, t.rate);
+                t.rate
             }
-            .into());
-        }
-        let unit = Money::new(p.price_minor, p.currency);
-        let net = unit
-            .checked_mul(l.quantity)
-            .map_err(DomainError::money(format!("lines[{i}].quantity")))?;
-        let rate = rates
-            .get(&p.category)
-            .copied()
-            .unwrap_or(Percent::from_basis_points(0));
-        taxable.push(TaxableLine {
-            category: p.category,
-            rate,
+        };
+        let unit = price.net_unit(rate)?;
+        let (net, _) =
+            billing::price::line_net(unit, l.quantity, price.discount).map_err(|_| {
+                DomainError::invalid(format!("lines[{i}].quantity"), "amount out of range")
+            })?;
+        billed.push(BilledLine {
             net,
+            category,
+            rate,
         });
         line_rows.push(vec![
             Value::from(id.as_str()),
@@ -160,10 +200,12 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             Value::from(l.sku.as_str()),
             Value::from(p.name.as_str()),
             Value::from(l.quantity),
-            Value::from(p.price_minor),
+            Value::from(unit.minor()),
             Value::from(net.minor()),
-            Value::from(p.category.as_str()),
+            Value::from(category.as_str()),
             Value::from(rate.basis_points()),
+            Value::from(price.discount.basis_points()),
+            Value::from(price.unit_price.minor()),
         ]);
         lines.push(OrderLine {
             line_no: i as i64 + 1,
@@ -171,21 +213,20 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             description: p.name.clone(),
             quantity: l.quantity,
             unit_price: unit,
+            discount: price.discount,
             net,
-            tax_category: p.category,
+            tax_category: category,
             tax_rate: rate,
             allocated: 0,
             shipped: 0,
             invoiced: 0,
         });
     }
-    let breakdown = tax_breakdown(&taxable)?;
-    let net = Money::sum(cust.currency, breakdown.iter().map(|b| b.taxable))?;
-    let tax = Money::sum(cust.currency, breakdown.iter().map(|b| b.tax))?;
-    let gross = net.checked_add(tax)?;
+    let amounts = document_amounts(cust.currency, &billed, profile.invoice_discount, freight)?;
+    let (net, tax, gross) = (amounts.tax_exclusive, amounts.tax, amounts.gross);
     conn.execute(
-        "INSERT INTO orders (id, customer_id, currency, status, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, requested_delivery_on)
-         VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO orders (id, customer_id, currency, status, customer_reference, ship_to, net_minor, tax_minor, gross_minor, received_at, requested_delivery_on, freight_minor)
+         VALUES ($1, $2, $3, 'received', $4, $5, $6, $7, $8, $9, $10, $11)",
         params![
             id.as_str(),
             cust.id.as_str(),
@@ -196,7 +237,8 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             tax.minor(),
             gross.minor(),
             ctx.timestamp(),
-            requested_delivery_on.as_deref()
+            requested_delivery_on.as_deref(),
+            freight.minor()
         ],
     )?;
     conn.insert_rows(
@@ -213,6 +255,8 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             "net_minor",
             "tax_category",
             "tax_rate_bp",
+            "discount_bp",
+            "list_unit_price_minor",
         ],
         &line_rows,
     )?;
@@ -294,18 +338,6 @@ fn load_products(conn: &mut dyn Conn, r: &OrderRequest) -> Result<HashMap<String
     Ok(out)
 }
 
-/// Tax rates by category for a ship-to country, falling back to the `*` defaults.
-fn tax_rates(conn: &mut dyn Conn, country: &str) -> Result<HashMap<TaxCategory, Percent>> {
-    let mut out = HashMap::new();
-    for r in conn.query("SELECT category, country, rate_bp FROM tax_rates WHERE country IN ($1, '*') ORDER BY country DESC", params![country])? {
-        if let Some(cat) = TaxCategory::parse(&r.text(0)) {
-            // Descending puts the country's own rate before the '*' default.
-            out.entry(cat).or_insert(Percent::from_basis_points(r.int(2)));
-        }
-    }
-    Ok(out)
-}
-
 pub(crate) struct OrderHead {
     pub customer_id: String,
     pub status: OrderStatus,
@@ -356,6 +388,7 @@ pub(crate) struct LineRow {
     pub description: String,
     pub tax_category: TaxCategory,
     pub tax_rate_bp: i64,
+    pub discount_bp: i64,
 }
 
 /// The order's lines, with the order row locked first so concurrent reservations queue up.
@@ -444,7 +477,7 @@ pub fn close_if_settled_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) ->
     }
     let pending = conn.query_one(
         "SELECT (SELECT COUNT(*) FROM order_lines WHERE order_id = $1 AND invoiced < quantity)
-              + (SELECT COUNT(*) FROM invoices WHERE order_id = $1 AND open_minor > 0)",
+              + (SELECT COUNT(*) FROM invoice_orders io JOIN invoices i ON i.id = io.invoice_id WHERE io.order_id = $1 AND i.open_minor > 0)",
         params![order_id],
     )?;
     if pending.int(0) > 0 {
@@ -489,7 +522,14 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
             description: l.description,
             quantity: l.quantity,
             unit_price: Money::new(l.unit_price_minor, currency),
-            net: Money::new(l.unit_price_minor * l.quantity, currency),
+            discount: Percent::from_basis_points(l.discount_bp),
+            net: billing::price::line_net(
+                Money::new(l.unit_price_minor, currency),
+                l.quantity,
+                Percent::from_basis_points(l.discount_bp),
+            )
+            .map(|n| n.0)
+            .unwrap_or(Money::new(l.unit_price_minor * l.quantity, currency)),
             tax_category: l.tax_category,
             tax_rate: Percent::from_basis_points(l.tax_rate_bp),
             allocated: l.allocated,
@@ -518,7 +558,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
 fn read_lines(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<LineRow>> {
     let lines = conn
         .query(
-            "SELECT line_no, product_id, sku, quantity, allocated, shipped, invoiced, unit_price_minor, description, tax_category, tax_rate_bp
+            "SELECT line_no, product_id, sku, quantity, allocated, shipped, invoiced, unit_price_minor, description, tax_category, tax_rate_bp, discount_bp
              FROM order_lines WHERE order_id = $1 ORDER BY line_no",
             params![order_id],
         )?
@@ -535,6 +575,7 @@ fn read_lines(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<LineRow>> {
             description: r.text(8),
             tax_category: TaxCategory::parse(&r.text(9)).unwrap_or(TaxCategory::Standard),
             tax_rate_bp: r.int(10),
+            discount_bp: r.int(11),
         })
         .collect();
     Ok(lines)
@@ -713,6 +754,7 @@ pub fn reopen_in_tx(
 pub fn copy_in_tx(conn: &mut dyn Conn, ctx: &Ctx, order_id: &str) -> Result<Order> {
     let original = get(conn, order_id)?;
     let request = OrderRequest {
+        freight: None,
         customer_id: original.customer_id.clone(),
         currency: None,
         customer_reference: Some(format!("copy of {order_id}")),

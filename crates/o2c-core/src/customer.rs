@@ -12,6 +12,10 @@ pub struct Address {
     pub postal_code: String,
     /// ISO 3166-1 alpha-2, upper case.
     pub country: String,
+    /// Optional tax region within the country (ISO 3166-2 subdivision such as `ES-CN`), used
+    /// where a region has its own tax rates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 impl Address {

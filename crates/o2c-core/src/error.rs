@@ -52,6 +52,41 @@ pub enum DomainError {
     },
     #[error("{field}: {source}")]
     Money { field: String, source: MoneyError },
+    #[error(
+        "{field}: unknown tax category `{got}`, expected one of standard, reduced, zero, exempt, reverse_charge, export"
+    )]
+    UnknownTaxCategory { field: String, got: String },
+    #[error(
+        "no {category} tax rate for {place} valid on {date}: add one with PUT /api/v1/tax-rates"
+    )]
+    MissingTaxRate {
+        category: &'static str,
+        place: String,
+        date: String,
+    },
+    #[error("price list `{price_list}` is in {got}, but {purpose} needs {expected}")]
+    PriceListCurrency {
+        price_list: String,
+        purpose: String,
+        expected: Currency,
+        got: Currency,
+    },
+    #[error(
+        "line {line}: no price for SKU `{sku}` in {currency} (no customer price, price list entry or product price in that currency)"
+    )]
+    NoPrice {
+        line: usize,
+        sku: String,
+        currency: Currency,
+    },
+    #[error("nothing to invoice: {0}")]
+    NothingToInvoice(String),
+    #[error("{0}")]
+    CreditExceedsInvoice(String),
+    #[error(
+        "no exchange rate for {currency} on or before {date}: import one with `o2c fx import` or POST /api/v1/fx-rates"
+    )]
+    MissingFxRate { currency: Currency, date: String },
 }
 
 impl DomainError {
@@ -74,6 +109,13 @@ impl DomainError {
             DomainError::IdempotencyKeyReusedWithDifferentBody(_) => "idempotency-key-reused",
             DomainError::IdempotencyKeyMissing => "idempotency-key-missing",
             DomainError::ApplicationExceedsOpenAmount { .. } => "application-exceeds-open-amount",
+            DomainError::UnknownTaxCategory { .. } => "unknown-tax-category",
+            DomainError::MissingTaxRate { .. } => "missing-tax-rate",
+            DomainError::PriceListCurrency { .. } => "price-list-currency-mismatch",
+            DomainError::NoPrice { .. } => "no-price",
+            DomainError::NothingToInvoice(_) => "nothing-to-invoice",
+            DomainError::CreditExceedsInvoice(_) => "credit-exceeds-invoice",
+            DomainError::MissingFxRate { .. } => "missing-fx-rate",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",

@@ -70,6 +70,8 @@ pub enum Template {
     PaymentReceived,
     #[serde(rename = "CASH_APPLIED")]
     CashApplied,
+    #[serde(rename = "CREDIT_NOTE_ISSUED")]
+    CreditNoteIssued,
 }
 
 impl Template {
@@ -78,6 +80,7 @@ impl Template {
             Template::InvoiceIssued => "INVOICE_ISSUED",
             Template::PaymentReceived => "PAYMENT_RECEIVED",
             Template::CashApplied => "CASH_APPLIED",
+            Template::CreditNoteIssued => "CREDIT_NOTE_ISSUED",
         }
     }
 }
@@ -201,6 +204,28 @@ pub fn cash_applied(application_id: &str, amount: Money) -> Result<JournalEntry,
     )
 }
 
+/// CREDIT_NOTE_ISSUED: Dr revenue (net) / Dr output tax (tax) / Cr receivables (what the
+/// corrected invoice still had open) / Cr customer credits (the rest, owed back to the customer).
+pub fn credit_note_issued(
+    credit_note_id: &str,
+    net: Money,
+    tax: Money,
+    applied_to_invoice: Money,
+) -> Result<JournalEntry, LedgerError> {
+    let gross = net.checked_add(tax)?;
+    let to_account = gross.checked_sub(applied_to_invoice)?;
+    JournalEntry::new(
+        Template::CreditNoteIssued,
+        credit_note_id,
+        vec![
+            debit(SALES_REVENUE, net),
+            debit(TAX_PAYABLE, tax),
+            credit(ACCOUNTS_RECEIVABLE, applied_to_invoice)?,
+            credit(CUSTOMER_CREDITS, to_account)?,
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +274,7 @@ mod tests {
                 invoice_issued("inv_1", eur(net), eur(tax)),
                 payment_received("pay_1", eur(paid)),
                 cash_applied("app_1", eur(paid)),
+                credit_note_issued("crn_1", eur(net), eur(tax), eur(paid.min(net + tax))),
             ] {
                 match entry {
                     Ok(e) => {

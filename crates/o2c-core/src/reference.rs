@@ -27,7 +27,8 @@ pub fn is_valid_rf(s: &str) -> bool {
     if c.len() < 5 || c.len() > 25 || !c.starts_with("RF") {
         return false;
     }
-    if !c.bytes().all(|b| b.is_ascii_alphanumeric()) || !c[2..4].bytes().all(|b| b.is_ascii_digit()) {
+    if !c.bytes().all(|b| b.is_ascii_alphanumeric()) || !c[2..4].bytes().all(|b| b.is_ascii_digit())
+    {
         return false;
     }
     mod97(&format!("{}{}", &c[4..], &c[..4])) == 1

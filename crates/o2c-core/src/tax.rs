@@ -76,6 +76,81 @@ impl TaxCategory {
     }
 }
 
+/// How a customer is taxed. `Auto` decides from where the goods go and whether the buyer has a
+/// VAT id; the others are set by hand for the cases rules cannot see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaxTreatment {
+    Auto,
+    Domestic,
+    ReverseCharge,
+    Export,
+}
+
+impl TaxTreatment {
+    pub fn parse(s: &str) -> Option<TaxTreatment> {
+        match s {
+            "auto" => Some(TaxTreatment::Auto),
+            "domestic" => Some(TaxTreatment::Domestic),
+            "reverse_charge" => Some(TaxTreatment::ReverseCharge),
+            "export" => Some(TaxTreatment::Export),
+            _ => None,
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaxTreatment::Auto => "auto",
+            TaxTreatment::Domestic => "domestic",
+            TaxTreatment::ReverseCharge => "reverse_charge",
+            TaxTreatment::Export => "export",
+        }
+    }
+}
+
+/// The EU VAT area (ISO 3166-1 alpha-2; Greece is `GR` here, `EL` only in VAT ids).
+pub const EU: [&str; 27] = [
+    "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT",
+    "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+];
+
+pub fn in_eu(country: &str) -> bool {
+    EU.contains(&country)
+}
+
+/// The category a line is taxed under, decided here and only here:
+/// - exempt and zero-rated products stay so wherever they go;
+/// - `Auto`: same country as the seller → the product's category; a business buyer (VAT id) in
+///   another EU country → reverse charge; goods leaving the EU → export; a consumer elsewhere in
+///   the EU → the product's category at the destination's rate (distance sales);
+/// - `Domestic`, `ReverseCharge`, `Export` force the treatment for taxable products.
+pub fn effective_category(
+    product: TaxCategory,
+    treatment: TaxTreatment,
+    seller_country: &str,
+    ship_to_country: &str,
+    buyer_has_vat_id: bool,
+) -> TaxCategory {
+    if matches!(product, TaxCategory::Exempt | TaxCategory::Zero) {
+        return product;
+    }
+    match treatment {
+        TaxTreatment::Domestic => product,
+        TaxTreatment::ReverseCharge => TaxCategory::ReverseCharge,
+        TaxTreatment::Export => TaxCategory::Export,
+        TaxTreatment::Auto => {
+            if ship_to_country == seller_country {
+                product
+            } else if in_eu(seller_country) && !in_eu(ship_to_country) {
+                TaxCategory::Export
+            } else if in_eu(seller_country) && in_eu(ship_to_country) && buyer_has_vat_id {
+                TaxCategory::ReverseCharge
+            } else {
+                product
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaxableLine {
     pub category: TaxCategory,
@@ -134,6 +209,31 @@ mod tests {
         assert_eq!(b.len(), 1);
         assert_eq!(b[0].taxable.minor(), 21);
         assert_eq!(b[0].tax.minor(), 4); // per-line rounding would give 7 × 0.01 = 0.07
+    }
+
+    #[test]
+    fn the_treatment_follows_the_goods_and_the_buyer() {
+        use TaxCategory::*;
+        let auto = |p, to, vat| effective_category(p, TaxTreatment::Auto, "DE", to, vat);
+        assert_eq!(auto(Standard, "DE", true), Standard);
+        assert_eq!(auto(Reduced, "FR", true), ReverseCharge);
+        assert_eq!(auto(Reduced, "FR", false), Reduced);
+        assert_eq!(auto(Standard, "US", false), Export);
+        assert_eq!(auto(Standard, "CH", true), Export);
+        assert_eq!(auto(Exempt, "US", false), Exempt);
+        assert_eq!(auto(Zero, "FR", true), Zero);
+        assert_eq!(
+            effective_category(Standard, TaxTreatment::Domestic, "DE", "US", false),
+            Standard
+        );
+        assert_eq!(
+            effective_category(Standard, TaxTreatment::ReverseCharge, "DE", "DE", true),
+            ReverseCharge
+        );
+        for c in TaxCategory::ALL {
+            assert_eq!(TaxCategory::parse(c.as_str()), Some(c));
+            assert_eq!(c.is_untaxed(), c.uncl5305() != "S");
+        }
     }
 
     #[test]

@@ -133,6 +133,7 @@ async fn setup(app: &App) -> anyhow::Result<(String, Vec<String>, String)> {
         city: "Hamburg".into(),
         postal_code: "20457".into(),
         country: "DE".into(),
+        region: None,
     };
     let new = NewCustomer::parse(CustomerRequest {
         name: "Bench Retail GmbH".into(),

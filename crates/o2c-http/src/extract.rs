@@ -27,6 +27,7 @@ macro_rules! permissions {
 permissions! {
     AnyRole => [Sales, Credit, Warehouse, Receivables];
     SalesWrite => [Sales];
+    BillingWrite => [Sales, Receivables];
     CreditWrite => [Credit];
     WarehouseWrite => [Warehouse];
     ReceivablesWrite => [Receivables];

@@ -10,7 +10,7 @@ pub mod state;
 use axum::Router;
 use axum::extract::Path;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use o2c_app::App;
 use problem::Problem;
 use routes::*;
@@ -66,7 +66,28 @@ pub fn router(app: App) -> Router {
         .route("/shipments/{id}", get(shipment::get))
         .route("/shipments/{id}/dispatch", post(shipment::dispatch))
         .route("/invoices", get(invoice::list))
-        .route("/invoices/{id}", get(invoice::get))
+        .route("/invoices/{id}", get(billing::get_invoice))
+        .route(
+            "/invoices/{id}/credit-notes",
+            post(billing::issue_credit_note).get(billing::credit_notes),
+        )
+        .route("/invoices/{id}/deliveries", get(billing::deliveries))
+        .route("/billing/runs", post(billing::billing_run))
+        .route(
+            "/company",
+            get(billing::get_company).put(billing::set_company),
+        )
+        .route(
+            "/customers/{id}/billing",
+            get(billing::get_billing_profile).put(billing::set_billing_profile),
+        )
+        .route("/customers/{id}/prices", put(billing::set_customer_price))
+        .route("/price-lists", post(billing::create_price_list))
+        .route("/price-lists/{id}", get(billing::get_price_list))
+        .route(
+            "/tax-rates",
+            get(billing::list_tax_rates).put(billing::set_tax_rate),
+        )
         .route("/payments", post(payment::record))
         .route("/payments/{id}", get(payment::get))
         .route("/payments/{id}/applications", post(payment::apply))

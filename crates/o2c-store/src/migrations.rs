@@ -9,6 +9,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "credit management", CREDIT),
     (3, "partial shipment index", PARTIAL_SHIPMENT_INDEX),
     (4, "requested delivery date", REQUESTED_DELIVERY),
+    (5, "invoicing", INVOICING),
 ];
 
 const FOUNDATION: &str = r#"
@@ -396,6 +397,137 @@ CREATE INDEX reservations_by_shipment ON reservations (shipment_id) WHERE shipme
 const REQUESTED_DELIVERY: &str = "
 ALTER TABLE orders ADD COLUMN requested_delivery_on TEXT;
 CREATE INDEX orders_open_by_customer ON orders (customer_id) WHERE uninvoiced_minor > 0;
+";
+
+/// Billing policies, price lists, the tax engine with validity dates, credit notes, document
+/// allowances and charges, consolidated invoices and invoice delivery.
+const INVOICING: &str = "
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+ALTER TABLE customers ADD COLUMN vat_id TEXT;
+ALTER TABLE customers ADD COLUMN billing_email TEXT;
+-- NULL: the company default (settings 'billing').
+ALTER TABLE customers ADD COLUMN billing_policy TEXT;
+ALTER TABLE customers ADD COLUMN invoice_discount_bp BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN price_list_id TEXT;
+-- auto (from the ship-to country and VAT id), domestic, reverse_charge or export.
+ALTER TABLE customers ADD COLUMN tax_treatment TEXT NOT NULL DEFAULT 'auto';
+
+-- Rates by category, country and optional region, each valid from a date (to a date).
+CREATE TABLE tax_rate_periods (
+    category TEXT NOT NULL,
+    country TEXT NOT NULL,
+    region TEXT NOT NULL DEFAULT '',
+    valid_from TEXT NOT NULL,
+    valid_to TEXT,
+    rate_bp BIGINT NOT NULL,
+    exemption_reason TEXT,
+    exemption_code TEXT,
+    PRIMARY KEY (category, country, region, valid_from)
+);
+INSERT INTO tax_rate_periods (category, country, region, valid_from, rate_bp)
+    SELECT category, country, '', '2000-01-01', rate_bp FROM tax_rates;
+-- A taxable sale to a country without its own rate is an error to fix, not a guess.
+DELETE FROM tax_rate_periods WHERE country = '*' AND category IN ('standard', 'reduced');
+INSERT INTO tax_rate_periods (category, country, region, valid_from, rate_bp, exemption_reason, exemption_code) VALUES
+    ('exempt', '*', '', '2000-01-01', 0, 'Exempt from VAT', 'VATEX-EU-132'),
+    ('reverse_charge', '*', '', '2000-01-01', 0, 'Reverse charge', 'VATEX-EU-AE'),
+    ('export', '*', '', '2000-01-01', 0, 'Export outside the EU', 'VATEX-EU-G');
+DROP TABLE tax_rates;
+
+CREATE TABLE price_lists (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    currency TEXT NOT NULL,
+    prices_include_tax BIGINT NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE price_list_items (
+    price_list_id TEXT NOT NULL REFERENCES price_lists(id),
+    product_id TEXT NOT NULL REFERENCES products(id),
+    unit_price_minor BIGINT NOT NULL,
+    PRIMARY KEY (price_list_id, product_id)
+);
+CREATE TABLE customer_prices (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    product_id TEXT NOT NULL REFERENCES products(id),
+    currency TEXT NOT NULL,
+    unit_price_minor BIGINT NOT NULL,
+    discount_bp BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (customer_id, product_id)
+);
+
+ALTER TABLE order_lines ADD COLUMN discount_bp BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE order_lines ADD COLUMN list_unit_price_minor BIGINT;
+ALTER TABLE orders ADD COLUMN freight_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN freight_invoiced BIGINT NOT NULL DEFAULT 0;
+
+ALTER TABLE invoices ADD COLUMN kind TEXT NOT NULL DEFAULT 'invoice';
+ALTER TABLE invoices ADD COLUMN corrects_invoice_id TEXT;
+ALTER TABLE invoices ADD COLUMN payment_reference TEXT;
+ALTER TABLE invoices ADD COLUMN line_net_minor BIGINT;
+ALTER TABLE invoices ADD COLUMN allowances_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN charges_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN credited_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN billing_policy TEXT NOT NULL DEFAULT 'per_shipment';
+ALTER TABLE invoices ADD COLUMN note TEXT;
+CREATE INDEX invoices_by_corrected ON invoices (corrects_invoice_id) WHERE corrects_invoice_id IS NOT NULL;
+
+ALTER TABLE invoice_lines ADD COLUMN order_id TEXT;
+ALTER TABLE invoice_lines ADD COLUMN shipment_id TEXT;
+ALTER TABLE invoice_lines ADD COLUMN discount_bp BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoice_lines ADD COLUMN discount_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoice_taxes ADD COLUMN exemption_reason TEXT;
+ALTER TABLE invoice_taxes ADD COLUMN exemption_code TEXT;
+
+CREATE TABLE invoice_allowances (
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    seq BIGINT NOT NULL,
+    is_charge BIGINT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    base_minor BIGINT,
+    percent_bp BIGINT,
+    reason TEXT NOT NULL,
+    reason_code TEXT,
+    tax_category TEXT NOT NULL,
+    tax_rate_bp BIGINT NOT NULL,
+    PRIMARY KEY (invoice_id, seq)
+);
+
+-- The orders an invoice bills (several for a consolidated invoice).
+CREATE TABLE invoice_orders (
+    invoice_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    PRIMARY KEY (invoice_id, order_id)
+);
+CREATE INDEX invoice_orders_by_order ON invoice_orders (order_id);
+INSERT INTO invoice_orders (invoice_id, order_id) SELECT id, order_id FROM invoices;
+
+-- A dispatched shipment is billed exactly once: the invoice that billed it.
+ALTER TABLE shipments ADD COLUMN invoice_id TEXT;
+UPDATE shipments SET invoice_id = (SELECT i.id FROM invoices i WHERE i.shipment_id = shipments.id);
+CREATE INDEX shipments_unbilled ON shipments (customer_id, dispatched_at) WHERE invoice_id IS NULL AND dispatched_at IS NOT NULL;
+
+-- Each issued document is delivered once per channel; attempts and outcome are kept.
+CREATE TABLE invoice_deliveries (
+    id TEXT PRIMARY KEY,
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    channel TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    last_error TEXT,
+    next_attempt_at TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    UNIQUE (invoice_id, channel)
+);
+CREATE INDEX invoice_deliveries_due ON invoice_deliveries (next_attempt_at) WHERE status = 'pending';
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -113,6 +113,7 @@ pub(super) fn order_request(rng: &mut Rng, w: &World, k: usize) -> (Actor, Order
     (
         actor,
         OrderRequest {
+            freight: None,
             customer_id,
             currency: None,
             customer_reference,
@@ -183,6 +184,7 @@ fn address(rng: &mut Rng, c: &Fields) -> Address {
         city: city.into(),
         postal_code: postal_code.into(),
         country: c[0][0].into(),
+        region: None,
     }
 }
 

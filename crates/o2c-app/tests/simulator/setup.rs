@@ -44,6 +44,7 @@ fn address(country: &str) -> Address {
         city: "Town".into(),
         postal_code: "12345".into(),
         country: country.into(),
+        region: None,
     }
 }
 

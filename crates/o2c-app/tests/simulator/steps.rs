@@ -250,6 +250,7 @@ pub(crate) async fn run_op(
 
 async fn place_order(app: &App, world: &World, customer: usize, lines: &[Line]) -> Option<Step> {
     let request = OrderRequest {
+        freight: None,
         customer_id: pick(&world.customers, customer)?.clone(),
         currency: Some("EUR".into()),
         customer_reference: None,

@@ -2,7 +2,7 @@ use super::{ListQuery, ok};
 use crate::extract::{AnyRole, Staff};
 use crate::problem::ApiResult;
 use crate::state::ApiState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::response::Response;
 use o2c_app::invoice;
 
@@ -16,13 +16,4 @@ pub async fn list(
         .app
         .read(move |c| invoice::list(c, q.customer_id.as_deref(), q.order_id.as_deref(), limit))
         .await?)
-}
-
-/// By id or by invoice number.
-pub async fn get(
-    State(s): State<ApiState>,
-    _: Staff<AnyRole>,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    ok(&s.app.read(move |c| invoice::get(c, &id)).await?)
 }

@@ -1,6 +1,7 @@
 //! Handlers, one module per subprocess. Thin: extract, parse, call one use-case, map the result.
 
 pub mod admin;
+pub mod billing;
 pub mod credit;
 pub mod customer;
 pub mod inventory;
