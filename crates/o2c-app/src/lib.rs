@@ -4,6 +4,7 @@
 
 pub mod auth;
 pub mod bench;
+pub mod bench_billing;
 pub mod bench_credit;
 pub mod billing;
 pub mod context;

@@ -53,7 +53,7 @@ pub enum DomainError {
     #[error("{field}: {source}")]
     Money { field: String, source: MoneyError },
     #[error(
-        "{field}: unknown tax category `{got}`, expected one of standard, reduced, zero, exempt, reverse_charge, export"
+        "{field}: unknown tax category `{got}`, expected one of standard, reduced, zero, exempt, reverse_charge, export, intra_community"
     )]
     UnknownTaxCategory { field: String, got: String },
     #[error(

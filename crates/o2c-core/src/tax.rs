@@ -21,16 +21,20 @@ pub enum TaxCategory {
     ReverseCharge,
     /// Export outside the tax area: zero rated, the seller's VAT id is required.
     Export,
+    /// Goods to a business in another EU country (intra-community supply): VAT-free here,
+    /// the buyer accounts for it; both VAT ids, the delivery date and country are required.
+    IntraCommunity,
 }
 
 impl TaxCategory {
-    pub const ALL: [TaxCategory; 6] = [
+    pub const ALL: [TaxCategory; 7] = [
         TaxCategory::Standard,
         TaxCategory::Reduced,
         TaxCategory::Zero,
         TaxCategory::Exempt,
         TaxCategory::ReverseCharge,
         TaxCategory::Export,
+        TaxCategory::IntraCommunity,
     ];
     pub fn parse(s: &str) -> Option<TaxCategory> {
         TaxCategory::ALL.into_iter().find(|c| c.as_str() == s)
@@ -43,6 +47,7 @@ impl TaxCategory {
             TaxCategory::Exempt => "exempt",
             TaxCategory::ReverseCharge => "reverse_charge",
             TaxCategory::Export => "export",
+            TaxCategory::IntraCommunity => "intra_community",
         }
     }
     /// The UNCL5305 code used in EN 16931 documents.
@@ -53,6 +58,7 @@ impl TaxCategory {
             TaxCategory::Exempt => "E",
             TaxCategory::ReverseCharge => "AE",
             TaxCategory::Export => "G",
+            TaxCategory::IntraCommunity => "K",
         }
     }
     /// Categories that carry no tax: their rate must be 0.
@@ -63,7 +69,10 @@ impl TaxCategory {
     pub fn needs_exemption_reason(&self) -> bool {
         matches!(
             self,
-            TaxCategory::Exempt | TaxCategory::ReverseCharge | TaxCategory::Export
+            TaxCategory::Exempt
+                | TaxCategory::ReverseCharge
+                | TaxCategory::Export
+                | TaxCategory::IntraCommunity
         )
     }
     /// The default exemption reason (text, VATEX code) where the category implies one.
@@ -71,6 +80,7 @@ impl TaxCategory {
         match self {
             TaxCategory::ReverseCharge => Some(("Reverse charge", "VATEX-EU-AE")),
             TaxCategory::Export => Some(("Export outside the EU", "VATEX-EU-G")),
+            TaxCategory::IntraCommunity => Some(("Intra-community supply", "VATEX-EU-IC")),
             _ => None,
         }
     }
@@ -120,8 +130,9 @@ pub fn in_eu(country: &str) -> bool {
 /// The category a line is taxed under, decided here and only here:
 /// - exempt and zero-rated products stay so wherever they go;
 /// - `Auto`: same country as the seller → the product's category; a business buyer (VAT id) in
-///   another EU country → reverse charge; goods leaving the EU → export; a consumer elsewhere in
-///   the EU → the product's category at the destination's rate (distance sales);
+///   another EU country → intra-community supply (goods; EN 16931 category K); goods leaving the
+///   EU → export; a consumer elsewhere in the EU → the product's category at the destination's
+///   rate (distance sales);
 /// - `Domestic`, `ReverseCharge`, `Export` force the treatment for taxable products.
 pub fn effective_category(
     product: TaxCategory,
@@ -143,7 +154,7 @@ pub fn effective_category(
             } else if in_eu(seller_country) && !in_eu(ship_to_country) {
                 TaxCategory::Export
             } else if in_eu(seller_country) && in_eu(ship_to_country) && buyer_has_vat_id {
-                TaxCategory::ReverseCharge
+                TaxCategory::IntraCommunity
             } else {
                 product
             }
@@ -216,7 +227,7 @@ mod tests {
         use TaxCategory::*;
         let auto = |p, to, vat| effective_category(p, TaxTreatment::Auto, "DE", to, vat);
         assert_eq!(auto(Standard, "DE", true), Standard);
-        assert_eq!(auto(Reduced, "FR", true), ReverseCharge);
+        assert_eq!(auto(Reduced, "FR", true), IntraCommunity);
         assert_eq!(auto(Reduced, "FR", false), Reduced);
         assert_eq!(auto(Standard, "US", false), Export);
         assert_eq!(auto(Standard, "CH", true), Export);

@@ -436,7 +436,8 @@ DELETE FROM tax_rate_periods WHERE country = '*' AND category IN ('standard', 'r
 INSERT INTO tax_rate_periods (category, country, region, valid_from, rate_bp, exemption_reason, exemption_code) VALUES
     ('exempt', '*', '', '2000-01-01', 0, 'Exempt from VAT', 'VATEX-EU-132'),
     ('reverse_charge', '*', '', '2000-01-01', 0, 'Reverse charge', 'VATEX-EU-AE'),
-    ('export', '*', '', '2000-01-01', 0, 'Export outside the EU', 'VATEX-EU-G');
+    ('export', '*', '', '2000-01-01', 0, 'Export outside the EU', 'VATEX-EU-G'),
+    ('intra_community', '*', '', '2000-01-01', 0, 'Intra-community supply', 'VATEX-EU-IC');
 DROP TABLE tax_rates;
 
 CREATE TABLE price_lists (

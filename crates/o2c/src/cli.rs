@@ -68,6 +68,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Invoices and credit notes as documents: PDF, UBL e-invoice, bulk export.
+    Invoice {
+        #[command(subcommand)]
+        command: InvoiceCommand,
+    },
+    /// Billing runs for customers billed consolidated.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
     /// Benchmarks (run on a fresh throw-away database unless --database is given explicitly).
     Bench {
         #[command(subcommand)]
@@ -89,6 +99,42 @@ pub enum KeysCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum InvoiceCommand {
+    /// Write the PDF of an invoice or credit note (id or number) to standard output.
+    Pdf { id: String },
+    /// Write the UBL 2.1 (EN 16931) XML of an invoice or credit note to standard output.
+    Ubl { id: String },
+    /// Write many documents into a folder as NUMBER.pdf / NUMBER.xml.
+    Export {
+        #[arg(long, value_parser = ["ubl", "pdf"])]
+        format: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Every invoice and credit note.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+        /// Invoice or credit note ids or numbers.
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BillingCommand {
+    /// Issue one consolidated invoice per customer for everything dispatched and not yet billed
+    /// up to the end of the period.
+    Run {
+        /// The month, YYYY-MM.
+        #[arg(long)]
+        period: String,
+        /// List what would be billed without issuing anything.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Push N orders through the whole cycle; orders per second per stage and end to end.
     Cycle {
@@ -103,6 +149,16 @@ pub enum BenchCommand {
     Credit {
         #[arg(long, default_value_t = 20_000)]
         decisions: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Documents per second (PDF and UBL, one core) and the time to bill N shipments in a
+    /// consolidated billing run.
+    Billing {
+        #[arg(long, default_value_t = 100_000)]
+        shipments: usize,
+        #[arg(long, default_value_t = 1_000)]
+        customers: usize,
         #[arg(long)]
         json: bool,
     },
@@ -184,6 +240,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_text(&summary)
             }
         }
+        Command::Invoice { command } => invoice(&cli.database, command).await,
+        Command::Billing {
+            command:
+                BillingCommand::Run {
+                    period,
+                    dry_run,
+                    json,
+                },
+        } => {
+            let app = open(&cli.database)?;
+            let period = o2c_app::billing::run::Period::parse(&period)?;
+            let report = o2c_app::billing::run::run(&app, cli_actor(), period, dry_run).await?;
+            if json {
+                print_json(&report)
+            } else {
+                println!(
+                    "billing run {}{}: {} customer(s), {} shipment(s), {} invoice(s) issued",
+                    report.period,
+                    if report.dry_run { " (dry run)" } else { "" },
+                    report.customers,
+                    report.shipments_billed,
+                    report.invoices.len()
+                );
+                for (customer, reason) in &report.failures {
+                    println!("  not billed: {customer}: {reason}");
+                }
+                Ok(())
+            }
+        }
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -198,8 +283,101 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+fn cli_actor() -> Actor {
+    Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
+}
+
+async fn invoice(database: &str, command: InvoiceCommand) -> anyhow::Result<()> {
+    use o2c_app::billing::document;
+    use std::io::Write;
+    let app = open(database)?;
+    match command {
+        InvoiceCommand::Pdf { id } => {
+            let pdf = app
+                .read(move |c| document::render_pdf(&document::build(c, &id)?))
+                .await?;
+            std::io::stdout().write_all(&pdf)?;
+        }
+        InvoiceCommand::Ubl { id } => {
+            let xml = app
+                .read(move |c| document::render_ubl(&document::build(c, &id)?))
+                .await?;
+            std::io::stdout().write_all(xml.as_bytes())?;
+        }
+        InvoiceCommand::Export {
+            format,
+            out,
+            all,
+            ids,
+        } => {
+            if !all && ids.is_empty() {
+                bail!("name invoices to export, or --all");
+            }
+            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+            let ids = if all {
+                app.read(|c| {
+                    Ok(c.query("SELECT id FROM invoices ORDER BY number", &[])?
+                        .iter()
+                        .map(|r| r.text(0))
+                        .collect::<Vec<_>>())
+                })
+                .await?
+            } else {
+                ids
+            };
+            let mut written = 0;
+            for chunk in ids.chunks(200) {
+                let chunk = chunk.to_vec();
+                let docs = app
+                    .read(move |c| {
+                        chunk
+                            .iter()
+                            .map(|id| document::build(c, id))
+                            .collect::<o2c_app::Result<Vec<_>>>()
+                    })
+                    .await?;
+                for doc in docs {
+                    let (name, bytes) = if format == "pdf" {
+                        (format!("{}.pdf", doc.number), document::render_pdf(&doc)?)
+                    } else {
+                        (
+                            format!("{}.xml", doc.number),
+                            document::render_ubl(&doc)?.into_bytes(),
+                        )
+                    };
+                    let path = out.join(name);
+                    std::fs::write(&path, bytes)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    written += 1;
+                }
+            }
+            eprintln!("wrote {written} {format} document(s) to {}", out.display());
+        }
+    }
+    Ok(())
+}
+
 async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
     let app = open(database)?;
+    match std::env::var("O2C_SMTP_URL") {
+        Ok(url) => {
+            let from =
+                std::env::var("O2C_SMTP_FROM").unwrap_or_else(|_| "o2c <billing@localhost>".into());
+            let cfg =
+                o2c_mail::SmtpConfig::parse(&url, &from).context("O2C_SMTP_URL / O2C_SMTP_FROM")?;
+            let mailer = o2c_mail::Mailer::new(&cfg).context("SMTP")?;
+            eprintln!(
+                "o2c: invoices are e-mailed through {}:{} as {}",
+                cfg.host(),
+                cfg.port(),
+                cfg.from()
+            );
+            tokio::spawn(o2c_app::billing::delivery::run_worker(app.clone(), mailer));
+        }
+        Err(_) => eprintln!(
+            "o2c: O2C_SMTP_URL is not set: issued invoices wait in the delivery queue until it is"
+        ),
+    }
     eprintln!(
         "o2c: data in {}",
         StoreConfig::from_url(database).describe()
@@ -355,6 +533,18 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
                 },
             )
             .await?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report)
+            }
+        }
+        BenchCommand::Billing {
+            shipments,
+            customers,
+            json,
+        } => {
+            let report = o2c_app::bench_billing::run(&app, shipments, customers).await?;
             if json {
                 print_json(&report)
             } else {
