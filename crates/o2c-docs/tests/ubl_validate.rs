@@ -201,7 +201,3 @@ fn the_intra_community_supply_carries_what_br_ic_requires() {
         doc.lines.len() + doc.allowances_charges.len() + 1
     );
 }
-#[test]
-fn tmp_dump_ic() {
-    std::fs::write("/tmp/icchk/ic.xml", ubl::render(&fixtures::intra_community()).unwrap()).unwrap();
-}

@@ -97,6 +97,17 @@ pub fn build_from(
     )?;
     let ship_to: Address = serde_json::from_str(&o.text(0))?;
     let issue_date = date("issued_on", &inv.issued_on)?;
+    // The actual delivery date (BT-72): the last dispatch this document bills (a credit note:
+    // the corrected invoice's), else the issue date.
+    let billed = inv.corrects_invoice_id.as_deref().unwrap_or(&inv.id);
+    let delivered_on = conn
+        .query_one(
+            "SELECT MAX(dispatched_at) FROM shipments WHERE invoice_id = $1",
+            params![billed],
+        )?
+        .opt_text(0)
+        .and_then(|t| NaiveDate::parse_from_str(t.get(..10).unwrap_or(""), "%Y-%m-%d").ok())
+        .unwrap_or(issue_date);
     let kind = if inv.kind == "credit_note" {
         DocumentKind::CreditNote
     } else {
@@ -221,7 +232,7 @@ pub fn build_from(
         preceding_invoice: preceding,
         seller: seller(company),
         buyer,
-        delivery: Some((postal(&ship_to), issue_date)),
+        delivery: Some((postal(&ship_to), delivered_on)),
         lines,
         allowances_charges,
         taxes,
