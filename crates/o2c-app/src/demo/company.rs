@@ -21,6 +21,25 @@ pub(super) struct World {
 
 pub(super) async fn master_data(app: &App, rng: &mut Rng, opts: &DemoOptions) -> Result<World> {
     app.write(user("admin"), |c, ctx| {
+        let mut seller = crate::billing::CompanyProfile::placeholder();
+        seller.name = "Rheinwerk Industriebedarf GmbH".into();
+        seller.address = Address {
+            line1: "Hohenzollernring 52".into(),
+            line2: None,
+            city: "Köln".into(),
+            postal_code: "50672".into(),
+            country: "DE".into(),
+            region: None,
+        };
+        seller.vat_id = Some("DE123456789".into());
+        seller.company_id = Some("HRB 98765, Amtsgericht Köln".into());
+        seller.email = Some("rechnung@rheinwerk-industrie.example".into());
+        seller.phone = Some("+49 221 98765-0".into());
+        seller.website = Some("https://www.rheinwerk-industrie.example".into());
+        seller.iban = Some("DE89370400440532013000".into());
+        seller.bic = Some("COBADEFFXXX".into());
+        seller.bank_name = Some("Commerzbank AG".into());
+        crate::billing::set_company_in_tx(c, ctx, seller)?;
         for (code, name, priority) in [
             ("MAIN", "Main warehouse Duisburg", 1),
             ("NORTH", "North warehouse Hamburg", 2),
@@ -66,6 +85,37 @@ pub(super) async fn master_data(app: &App, rng: &mut Rng, opts: &DemoOptions) ->
             .await?;
         customers.extend(created);
     }
+    // Billing variety: foreign businesses with VAT ids (intra-community supplies), some billed
+    // per order or monthly, some with an agreed invoice discount.
+    let ids = customers.clone();
+    app.write(user("admin"), move |c, ctx| {
+        for (i, id) in ids.iter().enumerate() {
+            let country = c
+                .query_one(
+                    "SELECT billing_address FROM customers WHERE id = $1",
+                    o2c_store::params![id.as_str()],
+                )?
+                .opt_text(0)
+                .and_then(|a| serde_json::from_str::<Address>(&a).ok())
+                .map(|a| a.country)
+                .unwrap_or_default();
+            let r = crate::billing::BillingProfileRequest {
+                vat_id: (i % 3 == 0).then(|| format!("{country}{:09}", 100_000_000 + i * 7919)),
+                billing_email: None,
+                billing_policy: match i % 10 {
+                    7 => Some("per_order".into()),
+                    9 => Some("consolidated".into()),
+                    _ => None,
+                },
+                invoice_discount: (i % 11 == 5).then(|| "2".into()),
+                price_list_id: None,
+                tax_treatment: None,
+            };
+            crate::billing::set_billing_profile_in_tx(c, ctx, id, &r)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(World {
         customers,
         risky,

@@ -18,6 +18,9 @@ pub struct DemoSummary {
     pub orders: Vec<StatusCount>,
     pub orders_total: i64,
     pub shipments: Vec<StatusCount>,
+    /// Dispatched shipments of fully shipped orders that no invoice bills yet (0 after the
+    /// month-end run; an order billed per order waits for its last shipment).
+    pub unbilled_shipments: i64,
     pub invoices: Vec<InvoiceFigures>,
     pub payments: PaymentFigures,
     pub credit: CreditFigures,
@@ -94,6 +97,11 @@ pub(super) async fn summarize(
         let backordered_lines = one("SELECT COUNT(*) FROM backorders")?;
         let events = one("SELECT COUNT(*) FROM events")?;
         let failed_automations = one("SELECT COUNT(*) FROM outbox WHERE attempts > 0")?;
+        let unbilled_shipments = one(
+            "SELECT COUNT(*) FROM shipments s JOIN orders o ON o.id = s.order_id
+             WHERE s.dispatched_at IS NOT NULL AND s.invoice_id IS NULL
+               AND NOT EXISTS (SELECT 1 FROM order_lines l WHERE l.order_id = o.id AND l.shipped < l.quantity)",
+        )?;
         let statuses = OrderStatus::ALL.map(|s| s.as_str());
         let orders_sql = "SELECT status, COUNT(*) FROM orders GROUP BY status";
         let shipments_sql = "SELECT status, COUNT(*) FROM shipments GROUP BY status";
@@ -106,6 +114,7 @@ pub(super) async fn summarize(
             orders: status_counts(c, orders_sql, &statuses)?,
             orders_total,
             shipments: status_counts(c, shipments_sql, &["planned", "dispatched", "cancelled"])?,
+            unbilled_shipments,
             invoices: invoice_figures(c)?,
             payments: payment_figures(c)?,
             credit: credit_figures(c)?,
