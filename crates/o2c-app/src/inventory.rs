@@ -158,9 +158,7 @@ pub fn create_product_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &ProductRequest) 
     }
     let category = match &r.tax_category {
         None => TaxCategory::Standard,
-        Some(c) => TaxCategory::parse(c).ok_or_else(|| {
-            DomainError::invalid("tax_category", "expected standard, reduced or zero")
-        })?,
+        Some(c) => crate::billing::tax::parse_category("tax_category", c)?,
     };
     if conn
         .query_opt(

@@ -679,7 +679,7 @@ pub fn list(
 ) -> Result<Vec<Invoice>> {
     let ids: Vec<String> = conn
         .query(
-            "SELECT id FROM invoices WHERE (CAST($1 AS TEXT) IS NULL OR customer_id = $1) AND (CAST($2 AS TEXT) IS NULL OR order_id = $2) ORDER BY number LIMIT $3",
+            "SELECT id FROM invoices WHERE (CAST($1 AS TEXT) IS NULL OR customer_id = $1) AND (CAST($2 AS TEXT) IS NULL OR order_id = $2 OR id IN (SELECT invoice_id FROM invoice_orders WHERE order_id = $2)) ORDER BY number LIMIT $3",
             params![customer_id, order_id, limit],
         )?
         .iter()

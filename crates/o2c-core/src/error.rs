@@ -83,6 +83,8 @@ pub enum DomainError {
     NothingToInvoice(String),
     #[error("{0}")]
     CreditExceedsInvoice(String),
+    #[error("{0}")]
+    DocumentIncomplete(String),
     #[error(
         "no exchange rate for {currency} on or before {date}: import one with `o2c fx import` or POST /api/v1/fx-rates"
     )]
@@ -115,6 +117,7 @@ impl DomainError {
             DomainError::NoPrice { .. } => "no-price",
             DomainError::NothingToInvoice(_) => "nothing-to-invoice",
             DomainError::CreditExceedsInvoice(_) => "credit-exceeds-invoice",
+            DomainError::DocumentIncomplete(_) => "document-incomplete",
             DomainError::MissingFxRate { .. } => "missing-fx-rate",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",

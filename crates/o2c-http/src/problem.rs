@@ -52,6 +52,11 @@ pub const TABLE: &[(&str, u16, &str)] = &[
         "Credit exceeds what the invoice billed",
     ),
     ("missing-fx-rate", 422, "No exchange rate"),
+    (
+        "document-incomplete",
+        409,
+        "The document breaks an EN 16931 rule",
+    ),
     ("amount-out-of-range", 422, "Amount out of range"),
     ("malformed-amount", 422, "Malformed amount"),
     ("malformed-json", 400, "Malformed JSON"),

@@ -75,7 +75,19 @@ pub fn issue_in_tx(
     }
     let full = r.lines.is_none();
     let wanted: Vec<(i64, i64)> = match &r.lines {
-        None => inv.lines.iter().map(|l| (l.line_no, l.quantity)).collect(),
+        // The whole invoice, or whatever earlier credit notes left of it.
+        None => inv
+            .lines
+            .iter()
+            .map(|l| {
+                let done = already
+                    .get(&(l.order_id.clone(), l.order_line_no))
+                    .copied()
+                    .unwrap_or(0);
+                (l.line_no, l.quantity - done)
+            })
+            .filter(|(_, q)| *q > 0)
+            .collect(),
         Some(ls) if ls.is_empty() => {
             return Err(DomainError::invalid(
                 "lines",
@@ -177,7 +189,42 @@ pub fn issue_in_tx(
             .find(|a| !a.is_charge)
             .and_then(|a| a.percent)
             .unwrap_or(Percent::from_basis_points(0));
-        document_amounts(cur, &billed, discount, Money::zero(cur))?
+        // What is left of the freight goes with a credit of the whole remainder.
+        let charges_credited = conn
+            .query_one(
+                "SELECT CAST(COALESCE(SUM(charges_minor), 0) AS BIGINT) FROM invoices WHERE corrects_invoice_id = $1",
+                params![inv.id.as_str()],
+            )?
+            .int(0);
+        let freight = if full {
+            Money::new(inv.charges.minor() - charges_credited, cur)
+        } else {
+            Money::zero(cur)
+        };
+        let mut a = document_amounts(cur, &billed, discount, freight)?;
+        // Each credit note rounds its own tax; the last one of an invoice takes what is left,
+        // so that crediting everything reverses the invoice to the cent.
+        let covers_rest = inv.lines.iter().all(|l| {
+            let done = already
+                .get(&(l.order_id.clone(), l.order_line_no))
+                .copied()
+                .unwrap_or(0);
+            let now: i64 = wanted
+                .iter()
+                .filter(|(n, _)| *n == l.line_no)
+                .map(|(_, q)| *q)
+                .sum();
+            done + now == l.quantity
+        }) && inv.charges.minor() - charges_credited == a.charges.minor();
+        let over = credited + a.gross.minor() - inv.gross.minor();
+        if covers_rest && over != 0 && over.abs() <= a.breakdown.len() as i64 {
+            if let Some(b) = a.breakdown.iter_mut().find(|b| !b.tax.is_zero()) {
+                b.tax = Money::new(b.tax.minor() - over, cur);
+                a.tax = Money::new(a.tax.minor() - over, cur);
+                a.gross = Money::new(a.gross.minor() - over, cur);
+            }
+        }
+        a
     };
     let gross = amounts.gross;
     if credited + gross.minor() > inv.gross.minor() {
@@ -256,10 +303,11 @@ pub fn issue_in_tx(
         .collect();
     write_adjustments_and_taxes(conn, id.as_str(), &amounts, &exemptions)?;
     let new_open = open - applied;
+    // Paid status counts what was paid, not what was credited.
     let status = if new_open == 0 && credited + gross.minor() >= inv.gross.minor() {
         "credited"
     } else {
-        PaymentStatus::of(inv.gross.minor(), new_open).as_str()
+        PaymentStatus::of(inv.gross.minor() - credited - gross.minor(), new_open).as_str()
     };
     conn.execute(
         "UPDATE invoices SET open_minor = $2, credited_minor = credited_minor + $3, payment_status = $4 WHERE id = $1",

@@ -157,7 +157,8 @@ pub async fn deliver_due(
         let sent =
             tokio::task::spawn_blocking(move || -> std::result::Result<String, (bool, String)> {
                 let pdf = document::render_pdf(&doc).map_err(|e| (false, e.to_string()))?;
-                let xml = document::render_ubl(&doc).map_err(|e| (false, e.to_string()))?;
+                // An incomplete setup (no seller VAT id yet) is fixed by a person: retry later.
+                let xml = document::render_ubl(&doc).map_err(|e| (true, e.to_string()))?;
                 let title = match doc.kind {
                     o2c_core::document::DocumentKind::Invoice => "Invoice",
                     o2c_core::document::DocumentKind::CreditNote => "Credit note",

@@ -120,6 +120,13 @@ impl CompanyProfile {
             return Err(DomainError::invalid("name", "must not be empty").into());
         }
         self.address = Address::parse(self.address, "address")?;
+        if self.vat_id.as_deref().is_none_or(|v| v.trim().len() < 4) {
+            return Err(DomainError::invalid(
+                "vat_id",
+                "the seller's VAT id (with country prefix) is required on every e-invoice (EN 16931 BR-S-02, BR-CO-26)",
+            )
+            .into());
+        }
         Currency::parse(&self.functional_currency)
             .map_err(DomainError::money("functional_currency"))?;
         if let Some(iban) = &self.iban {
@@ -275,6 +282,15 @@ pub fn set_billing_profile_in_tx(
         None => Percent::from_basis_points(0),
         Some(d) => tax::parse_percent("invoice_discount", d)?,
     };
+    if treatment == TaxTreatment::ReverseCharge
+        && r.vat_id.as_deref().is_none_or(|v| v.trim().is_empty())
+    {
+        return Err(DomainError::invalid(
+            "vat_id",
+            "reverse charge needs the buyer's VAT id (EN 16931 BR-AE-02)",
+        )
+        .into());
+    }
     if r.billing_email.as_ref().is_some_and(|e| !e.contains('@')) {
         return Err(DomainError::invalid("billing_email", "expected an e-mail address").into());
     }

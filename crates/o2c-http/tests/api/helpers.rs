@@ -354,3 +354,172 @@ pub fn uuid_like() -> String {
 pub fn amount(v: &Value) -> String {
     v["amount"].as_str().unwrap().to_string()
 }
+
+// ----- billing fixtures -----
+
+pub fn address_in(country: &str, city: &str) -> Value {
+    json!({"line1": "Main Street 1", "city": city, "postal_code": "12345", "country": country})
+}
+
+impl TestApp {
+    /// The seller's profile as an e-invoice needs it: VAT id, e-mail address, IBAN.
+    pub async fn company(&self) {
+        let (s, b) = self
+            .put(
+                "admin",
+                "/api/v1/company",
+                json!({
+                    "name": "o2c Demo GmbH",
+                    "address": {"line1": "Friedrichstraße 1", "city": "Berlin", "postal_code": "10117", "country": "DE"},
+                    "vat_id": "DE123456789", "company_id": "HRB 12345 B", "email": "billing@o2c.example",
+                    "phone": "+49 30 1234567", "website": "https://o2c.example",
+                    "iban": "DE89 3704 0044 0532 0130 00", "bic": "COBADEFFXXX", "bank_name": "Commerzbank"
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+
+    /// A customer billed and shipped to in `country`, in `currency`, with a billing e-mail.
+    pub async fn customer_in(&self, name: &str, country: &str, currency: &str) -> String {
+        let (s, b) = self
+            .post(
+                "sales",
+                "/api/v1/customers",
+                json!({
+                    "name": name, "currency": currency, "payment_terms_days": 30,
+                    "credit_limit": "1000000.00", "email": "orders@customer.example",
+                    "billing_address": address_in(country, "Capital"),
+                    "shipping_address": address_in(country, "Harbour")
+                }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["id"].as_str().unwrap().to_string()
+    }
+
+    /// A product with a tax category (`standard`, `reduced`, `zero`, `exempt`…).
+    pub async fn product_in(&self, sku: &str, price: &str, category: &str, stock: &[(&str, i64)]) {
+        let stock: Vec<Value> = stock
+            .iter()
+            .map(|(w, q)| json!({"warehouse": w, "quantity": q}))
+            .collect();
+        let (s, b) = self
+            .post("sales", "/api/v1/products", json!({"sku": sku, "name": format!("Item {sku}"), "unit_price": price, "currency": "EUR", "tax_category": category, "stock": stock}))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+
+    /// `PUT /customers/{id}/billing`; the profile it returns.
+    pub async fn set_billing(&self, customer_id: &str, profile: Value) -> Value {
+        let (s, b) = self
+            .put(
+                "sales",
+                &format!("/api/v1/customers/{customer_id}/billing"),
+                profile,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b
+    }
+
+    /// Places an order from a full request body (ship_to, freight…).
+    pub async fn order_with(&self, body: Value) -> String {
+        let (s, b) = self.post("sales", "/api/v1/orders", body).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+        b["id"].as_str().unwrap().to_string()
+    }
+
+    /// Lets the engine reserve, dispatches everything planned and lets it invoice.
+    pub async fn ship_everything(&self, order_id: &str) -> usize {
+        self.settle().await;
+        let n = self.dispatch_all(order_id).await;
+        self.settle().await;
+        n
+    }
+
+    pub async fn receive(&self, sku: &str, warehouse: &str, quantity: i64) {
+        let (s, b) = self
+            .post(
+                "warehouse",
+                "/api/v1/stock-receipts",
+                json!({"sku": sku, "warehouse": warehouse, "quantity": quantity}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+
+    pub async fn invoice(&self, id: &str) -> Value {
+        let (s, b) = self.get("admin", &format!("/api/v1/invoices/{id}")).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b
+    }
+
+    pub async fn customer_invoices(&self, customer_id: &str) -> Vec<Value> {
+        let (s, b) = self
+            .get(
+                "admin",
+                &format!("/api/v1/invoices?customer_id={customer_id}"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b.as_array().unwrap().clone()
+    }
+
+    pub async fn credit_note(
+        &self,
+        invoice_id: &str,
+        body: Value,
+        key: &str,
+    ) -> (StatusCode, Value) {
+        self.post_with_key(
+            "receivables",
+            &format!("/api/v1/invoices/{invoice_id}/credit-notes"),
+            body,
+            key,
+        )
+        .await
+    }
+
+    pub async fn credit_notes(&self, invoice_id: &str) -> Vec<Value> {
+        let (s, b) = self
+            .get(
+                "admin",
+                &format!("/api/v1/invoices/{invoice_id}/credit-notes"),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        b.as_array().unwrap().clone()
+    }
+
+    /// A GET whose body is not JSON: status, content type and the raw bytes.
+    pub async fn get_bytes(&self, role: &str, path: &str) -> (StatusCode, String, Vec<u8>) {
+        let resp = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(self.key(role))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let bytes = resp.bytes().await.expect("body").to_vec();
+        (status, content_type, bytes)
+    }
+}
+
+/// A money value (`{"amount": "12.34", …}`) in minor units, for arithmetic in assertions.
+pub fn cents(v: &Value) -> i64 {
+    let s = amount(v);
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(rest) => (-1, rest.to_string()),
+        None => (1, s.clone()),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((&digits, ""));
+    sign * (int.parse::<i64>().unwrap() * 100 + format!("{frac:0<2}").parse::<i64>().unwrap())
+}

@@ -4,8 +4,10 @@
 mod helpers;
 
 mod access;
+mod billing;
 mod branches;
 mod concurrency;
 mod credit;
 mod cycle;
+mod delivery;
 mod errors;
