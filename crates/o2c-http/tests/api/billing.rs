@@ -14,7 +14,8 @@ both_stores!(
     a_price_list_must_be_in_the_customers_currency_and_may_include_tax,
     credit_notes_reduce_the_invoice_or_become_customer_credit,
     bad_tax_input_is_refused_and_new_rates_apply_from_their_date,
-    invoices_render_as_pdf_and_ubl_with_the_payment_reference
+    invoices_render_as_pdf_and_ubl_with_the_payment_reference,
+    crediting_every_line_separately_reverses_the_invoice_to_the_cent
 );
 
 fn id_of(v: &Value) -> String {
@@ -713,4 +714,36 @@ async fn every_tax_case(t: &TestApp) -> Vec<String> {
     t.settle().await;
     t.assert_books_balance().await;
     vec![domestic, rc, export, ic, usd]
+}
+
+/// Each partial credit note rounds its own tax (14.88 + 14.88 > 29.75): the one that credits
+/// what is left takes the remainder, so the invoice can always be credited in full.
+async fn crediting_every_line_separately_reverses_the_invoice_to_the_cent(t: &TestApp) {
+    let customer = t.basic("100000.00", 10).await;
+    t.product("HALF-A", "12.50", &[("MAIN", 10)]).await;
+    t.product("HALF-B", "12.50", &[("MAIN", 10)]).await;
+    let (_, inv) = t
+        .invoiced_order(&customer, &[("HALF-A", 1), ("HALF-B", 1)])
+        .await;
+    let inv = id_of(&inv);
+    assert_eq!(amount(&t.invoice(&inv).await["gross"]), "29.75");
+    let mut grosses = Vec::new();
+    for (line, key) in [(1, "cn-half-1"), (2, "cn-half-2")] {
+        let body = json!({"reason": "returned", "lines": [{"line_no": line, "quantity": 1}]});
+        let (s, cn) = t.credit_note(&inv, body, key).await;
+        assert_eq!(s, StatusCode::CREATED, "{cn}");
+        assert_totals_add_up(&cn);
+        grosses.push(amount(&cn["gross"]));
+    }
+    assert_eq!(grosses, vec!["14.88".to_string(), "14.87".to_string()]);
+    let i = t.invoice(&inv).await;
+    assert_eq!(
+        (
+            amount(&i["open"]),
+            amount(&i["credited"]),
+            i["payment_status"].as_str()
+        ),
+        ("0.00".into(), "29.75".into(), Some("credited"))
+    );
+    t.assert_books_balance().await;
 }
