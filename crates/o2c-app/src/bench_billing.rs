@@ -281,12 +281,12 @@ async fn setup(app: &App, shipments: usize, customers: usize) -> Result<()> {
                 ],
                 &res,
             )?;
-            // Keep the per-customer aggregate (open orders) consistent with the orders written.
             Ok(())
         })
         .await?;
         start = end;
     }
+    // Keep the per-customer aggregate (open orders) consistent with the orders written.
     app.write(Actor::Cli("bench".into()), |c, _| {
         c.execute("UPDATE customers SET open_orders_minor = (SELECT CAST(COALESCE(SUM(o.uninvoiced_minor), 0) AS BIGINT) FROM orders o WHERE o.customer_id = customers.id)", &[])?;
         Ok(())

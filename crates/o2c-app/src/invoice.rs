@@ -21,6 +21,24 @@ use std::collections::BTreeMap;
 
 pub const SERIES: &str = "INV";
 
+/// The columns of an `invoice_lines` row, in the order both invoices and credit notes write them.
+pub(crate) const LINE_COLUMNS: &[&str] = &[
+    "invoice_id",
+    "line_no",
+    "order_line_no",
+    "sku",
+    "description",
+    "quantity",
+    "unit_price_minor",
+    "net_minor",
+    "tax_category",
+    "tax_rate_bp",
+    "order_id",
+    "shipment_id",
+    "discount_bp",
+    "discount_minor",
+];
+
 /// Takes the next number of the series for the year. The row lock (PostgreSQL) or the single
 /// writer (SQLite) serializes issuers, and the number is taken in the invoice's own transaction,
 /// so a rolled-back invoice gives its number back: no gaps.
@@ -138,12 +156,15 @@ pub fn issue_in_tx(
                 .1 += r.int(2);
         }
     }
-    let profile = billing::billing_profile(conn, customer_id)?;
     let terms = conn.query_one(
-        "SELECT payment_terms_days, currency FROM customers WHERE id = $1",
+        "SELECT payment_terms_days, currency, invoice_discount_bp FROM customers WHERE id = $1",
         params![customer_id],
     )?;
-    let (terms, cur) = (terms.int(0), Currency::parse(&terms.text(1))?);
+    let (terms, cur, discount) = (
+        terms.int(0),
+        Currency::parse(&terms.text(1))?,
+        Percent::from_basis_points(terms.int(2)),
+    );
     let today = ctx.today();
     let mut parts: Vec<OrderPart> = Vec::new();
     let mut line_rows = Vec::new();
@@ -250,7 +271,7 @@ pub fn issue_in_tx(
             )?;
         }
     }
-    let amounts = document_amounts(cur, &billed, profile.invoice_discount, freight)?;
+    let amounts = document_amounts(cur, &billed, discount, freight)?;
     let gross = amounts.gross;
     let number = next_number(conn, SERIES, chrono::Datelike::year(&today))?;
     let due = due_on(today, u32::try_from(terms).unwrap_or(0));
@@ -282,27 +303,18 @@ pub fn issue_in_tx(
             policy.as_str()
         ],
     )?;
-    conn.insert_rows(
-        "invoice_lines",
-        &[
-            "invoice_id",
-            "line_no",
-            "order_line_no",
-            "sku",
-            "description",
-            "quantity",
-            "unit_price_minor",
-            "net_minor",
-            "tax_category",
-            "tax_rate_bp",
-            "order_id",
-            "shipment_id",
-            "discount_bp",
-            "discount_minor",
-        ],
-        &line_rows,
-    )?;
-    write_adjustments_and_taxes(conn, id.as_str(), &amounts, &rates)?;
+    conn.insert_rows("invoice_lines", LINE_COLUMNS, &line_rows)?;
+    let exemptions: Vec<_> = rates
+        .values()
+        .map(|r| {
+            (
+                r.category,
+                r.exemption_reason.clone(),
+                r.exemption_code.clone(),
+            )
+        })
+        .collect();
+    write_adjustments_and_taxes(conn, id.as_str(), &amounts, &exemptions)?;
     conn.insert_rows(
         "invoice_orders",
         &["invoice_id", "order_id"],
@@ -397,18 +409,19 @@ pub fn close_orders_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) -> R
     Ok(())
 }
 
-/// Writes a document's allowances/charges and its tax breakdown (with exemption reasons).
+/// Writes a document's allowances/charges and its tax breakdown, with the exemption reason of
+/// each untaxed category (from `exemptions`, else the category's default).
 pub(crate) fn write_adjustments_and_taxes(
     conn: &mut dyn Conn,
     id: &str,
     amounts: &DocumentAmounts,
-    rates: &BTreeMap<(String, TaxCategory), billing::tax::ResolvedTax>,
+    exemptions: &[(TaxCategory, Option<String>, Option<String>)],
 ) -> Result<()> {
     let exemption = |c: TaxCategory| {
-        rates
-            .values()
-            .find(|r| r.category == c)
-            .map(|r| (r.exemption_reason.clone(), r.exemption_code.clone()))
+        exemptions
+            .iter()
+            .find(|e| e.0 == c)
+            .map(|e| (e.1.clone(), e.2.clone()))
             .or_else(|| {
                 c.default_exemption()
                     .map(|(r, k)| (Some(r.to_string()), Some(k.to_string())))

@@ -10,7 +10,7 @@ use o2c_core::customer::Address;
 use o2c_core::id::OrderId;
 use o2c_core::invoice::{BilledLine, document_amounts};
 use o2c_core::order::{LineQuantities, OrderAction, OrderStatus, fulfilment_of};
-use o2c_core::tax::{TaxCategory, TaxableLine, effective_category, tax_breakdown};
+use o2c_core::tax::{TaxCategory, effective_category};
 use o2c_core::{Currency, DomainError, Money, Percent};
 use o2c_store::{Conn, Value, params};
 use serde::{Deserialize, Serialize};
@@ -131,8 +131,29 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
             .ok_or(DomainError::MissingAddress { which: "shipping" })?,
     };
     let products = load_products(conn, r)?;
-    let profile = billing::billing_profile(conn, &cust.id)?;
-    let seller_country = billing::company(conn)?.address.country;
+    let company = billing::company(conn)?;
+    let profile = billing::billing_profile_with(conn, &cust.id, &company)?;
+    let items: Vec<billing::price::Item> = r
+        .lines
+        .iter()
+        .map(|l| {
+            let p = &products[&l.sku];
+            billing::price::Item {
+                product_id: &p.id,
+                sku: &l.sku,
+                base: Money::new(p.price_minor, p.currency),
+            }
+        })
+        .collect();
+    let prices = billing::price::resolve_all(
+        conn,
+        &billing::price::Buyer {
+            customer_id: &cust.id,
+            currency: cust.currency,
+            price_list_id: profile.price_list_id.as_deref(),
+        },
+        &items,
+    )?;
     let today = ctx.today();
     let freight = match &r.freight {
         None => Money::zero(cust.currency),
@@ -151,20 +172,11 @@ pub fn place_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &OrderRequest) -> Result<O
     let mut lines = Vec::with_capacity(r.lines.len());
     for (i, l) in r.lines.iter().enumerate() {
         let p = &products[&l.sku];
-        let price = billing::price::resolve(
-            conn,
-            i + 1,
-            &l.sku,
-            &cust.id,
-            cust.currency,
-            profile.price_list_id.as_deref(),
-            &p.id,
-            Money::new(p.price_minor, p.currency),
-        )?;
+        let price = prices[i];
         let category = effective_category(
             p.category,
             profile.tax_treatment,
-            &seller_country,
+            &company.address.country,
             &ship_to.country,
             profile.vat_id.is_some(),
         );
@@ -389,6 +401,7 @@ pub(crate) struct LineRow {
     pub tax_category: TaxCategory,
     pub tax_rate_bp: i64,
     pub discount_bp: i64,
+    pub net_minor: i64,
 }
 
 /// The order's lines, with the order row locked first so concurrent reservations queue up.
@@ -523,13 +536,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
             quantity: l.quantity,
             unit_price: Money::new(l.unit_price_minor, currency),
             discount: Percent::from_basis_points(l.discount_bp),
-            net: billing::price::line_net(
-                Money::new(l.unit_price_minor, currency),
-                l.quantity,
-                Percent::from_basis_points(l.discount_bp),
-            )
-            .map(|n| n.0)
-            .unwrap_or(Money::new(l.unit_price_minor * l.quantity, currency)),
+            net: Money::new(l.net_minor, currency),
             tax_category: l.tax_category,
             tax_rate: Percent::from_basis_points(l.tax_rate_bp),
             allocated: l.allocated,
@@ -558,7 +565,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Order> {
 fn read_lines(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<LineRow>> {
     let lines = conn
         .query(
-            "SELECT line_no, product_id, sku, quantity, allocated, shipped, invoiced, unit_price_minor, description, tax_category, tax_rate_bp, discount_bp
+            "SELECT line_no, product_id, sku, quantity, allocated, shipped, invoiced, unit_price_minor, description, tax_category, tax_rate_bp, discount_bp, net_minor
              FROM order_lines WHERE order_id = $1 ORDER BY line_no",
             params![order_id],
         )?
@@ -576,6 +583,7 @@ fn read_lines(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<LineRow>> {
             tax_category: TaxCategory::parse(&r.text(9)).unwrap_or(TaxCategory::Standard),
             tax_rate_bp: r.int(10),
             discount_bp: r.int(11),
+            net_minor: r.int(12),
         })
         .collect();
     Ok(lines)
@@ -681,10 +689,19 @@ pub fn amend_in_tx(
         }
     }
     release_everything(conn, ctx, order_id)?;
-    let mut taxable = Vec::with_capacity(lines.len());
+    // Priced exactly as at placement: line discounts, the customer's document discount, freight.
+    let terms = conn.query_one(
+        "SELECT c.invoice_discount_bp, o.freight_minor FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
+        params![order_id],
+    )?;
+    let mut billed = Vec::with_capacity(lines.len());
     for l in &lines {
-        let net = Money::new(l.unit_price_minor, head.currency).checked_mul(l.quantity)?;
-        taxable.push(TaxableLine {
+        let (net, _) = billing::price::line_net(
+            Money::new(l.unit_price_minor, head.currency),
+            l.quantity,
+            Percent::from_basis_points(l.discount_bp),
+        )?;
+        billed.push(BilledLine {
             category: l.tax_category,
             rate: Percent::from_basis_points(l.tax_rate_bp),
             net,
@@ -694,9 +711,13 @@ pub fn amend_in_tx(
             params![order_id, l.line_no, l.quantity, l.unit_price_minor, net.minor()],
         )?;
     }
-    let breakdown = tax_breakdown(&taxable)?;
-    let net = Money::sum(head.currency, breakdown.iter().map(|b| b.taxable))?;
-    let tax = Money::sum(head.currency, breakdown.iter().map(|b| b.tax))?;
+    let amounts = document_amounts(
+        head.currency,
+        &billed,
+        Percent::from_basis_points(terms.int(0)),
+        Money::new(terms.int(1), head.currency),
+    )?;
+    let (net, tax) = (amounts.tax_exclusive, amounts.tax);
     adjust_balances(conn, &head.customer_id, 0, -head.uninvoiced_minor, 0)?;
     conn.execute(
         "UPDATE orders SET status = $2, net_minor = $3, tax_minor = $4, gross_minor = $5, uninvoiced_minor = 0, touched_by_person = 1 WHERE id = $1",

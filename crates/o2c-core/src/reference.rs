@@ -34,6 +34,16 @@ pub fn is_valid_rf(s: &str) -> bool {
     mod97(&format!("{}{}", &c[4..], &c[..4])) == 1
 }
 
+/// ISO 13616 IBAN check (spaces not allowed): the first four characters moved to the end,
+/// mod 97 = 1 — the same arithmetic as RF references.
+pub fn is_valid_iban(iban: &str) -> bool {
+    let s = iban.to_ascii_uppercase();
+    if s.len() < 15 || s.len() > 34 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return false;
+    }
+    mod97(&format!("{}{}", &s[4..], &s[..4])) == 1
+}
+
 /// Letters count as 10..35; the remainder is taken digit by digit so any length fits.
 fn mod97(s: &str) -> u32 {
     s.chars().fold(0u32, |acc, ch| {
@@ -67,6 +77,14 @@ mod tests {
         assert!(is_valid_rf("RF18 5390 0754 7034"));
         assert!(!is_valid_rf("RF19 5390 0754 7034"));
         assert!(!is_valid_rf("RF18 5390 0754 7035"));
+    }
+
+    #[test]
+    fn ibans_are_checked() {
+        assert!(is_valid_iban("DE89370400440532013000"));
+        assert!(!is_valid_iban("DE89370400440532013001"));
+        assert!(is_valid_iban("GB29NWBK60161331926819"));
+        assert!(!is_valid_iban("DE89"));
     }
 
     #[test]

@@ -265,40 +265,13 @@ pub fn issue_in_tx(
             format!("Credit note for invoice {}: {reason}", inv.number)
         ],
     )?;
-    conn.insert_rows(
-        "invoice_lines",
-        &[
-            "invoice_id",
-            "line_no",
-            "order_line_no",
-            "sku",
-            "description",
-            "quantity",
-            "unit_price_minor",
-            "net_minor",
-            "tax_category",
-            "tax_rate_bp",
-            "order_id",
-            "shipment_id",
-            "discount_bp",
-            "discount_minor",
-        ],
-        &rows,
-    )?;
-    let exemptions: BTreeMap<(String, TaxCategory), super::tax::ResolvedTax> = inv
+    conn.insert_rows("invoice_lines", invoice::LINE_COLUMNS, &rows)?;
+    let exemptions: Vec<_> = inv
         .taxes
         .iter()
         .filter_map(|t| {
             let c = TaxCategory::parse(&t.category)?;
-            Some((
-                (String::new(), c),
-                super::tax::ResolvedTax {
-                    category: c,
-                    rate: t.rate,
-                    exemption_reason: t.exemption_reason.clone(),
-                    exemption_code: t.exemption_code.clone(),
-                },
-            ))
+            Some((c, t.exemption_reason.clone(), t.exemption_code.clone()))
         })
         .collect();
     write_adjustments_and_taxes(conn, id.as_str(), &amounts, &exemptions)?;

@@ -19,20 +19,15 @@ pub fn enqueue_in_tx(
     invoice_id: &str,
     customer_id: &str,
 ) -> Result<bool> {
-    let r = conn.query_one(
-        "SELECT COALESCE(billing_email, email) FROM customers WHERE id = $1",
-        params![customer_id],
-    )?;
-    let Some(to) = r.opt_text(0) else {
-        return Ok(false);
-    };
+    // One statement: the recipient is read where the row is written.
     let id = format!("dlv_{}", ctx.ids.next_raw());
-    conn.execute(
+    let queued = conn.execute(
         "INSERT INTO invoice_deliveries (id, invoice_id, channel, recipient, status, attempts, next_attempt_at, message_id, created_at)
-         VALUES ($1, $2, 'email', $3, 'pending', 0, $4, $5, $4)",
-        params![id.as_str(), invoice_id, to.as_str(), ctx.timestamp(), format!("<{id}@o2c>")],
+         SELECT $1, $2, 'email', COALESCE(billing_email, email), 'pending', 0, $4, $5, $4
+         FROM customers WHERE id = $3 AND COALESCE(billing_email, email) IS NOT NULL",
+        params![id.as_str(), invoice_id, customer_id, ctx.timestamp(), format!("<{id}@o2c>")],
     )?;
-    Ok(true)
+    Ok(queued == 1)
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -131,7 +131,7 @@ impl CompanyProfile {
             .map_err(DomainError::money("functional_currency"))?;
         if let Some(iban) = &self.iban {
             let compact: String = iban.chars().filter(|c| !c.is_whitespace()).collect();
-            if !valid_iban(&compact) {
+            if !o2c_core::reference::is_valid_iban(&compact) {
                 return Err(DomainError::invalid("iban", "not a valid IBAN (check digits)").into());
             }
             self.iban = Some(compact.to_ascii_uppercase());
@@ -142,25 +142,6 @@ impl CompanyProfile {
     pub fn functional_currency(&self) -> Currency {
         Currency::parse(&self.functional_currency).unwrap_or(Currency::EUR)
     }
-}
-
-/// ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 = 1.
-pub fn valid_iban(iban: &str) -> bool {
-    let s = iban.to_ascii_uppercase();
-    if s.len() < 15 || s.len() > 34 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        return false;
-    }
-    let (head, tail) = s.split_at(4);
-    let mut rem = 0u32;
-    for c in tail.chars().chain(head.chars()) {
-        let v = c.to_digit(36).unwrap_or(0);
-        rem = if v >= 10 {
-            (rem * 100 + v) % 97
-        } else {
-            (rem * 10 + v) % 97
-        };
-    }
-    rem == 1
 }
 
 pub fn company(conn: &mut dyn Conn) -> Result<CompanyProfile> {
@@ -221,6 +202,16 @@ pub struct BillingProfile {
 }
 
 pub fn billing_profile(conn: &mut dyn Conn, customer_id: &str) -> Result<BillingProfile> {
+    let company = company(conn)?;
+    billing_profile_with(conn, customer_id, &company)
+}
+
+/// [`billing_profile`] with the company profile already at hand (one query fewer).
+pub fn billing_profile_with(
+    conn: &mut dyn Conn,
+    customer_id: &str,
+    company: &CompanyProfile,
+) -> Result<BillingProfile> {
     let r = conn
         .query_opt(
             "SELECT vat_id, billing_email, billing_policy, invoice_discount_bp, price_list_id, tax_treatment FROM customers WHERE id = $1",
@@ -228,10 +219,7 @@ pub fn billing_profile(conn: &mut dyn Conn, customer_id: &str) -> Result<Billing
         )?
         .ok_or_else(|| not_found("customer", customer_id))?;
     let own = r.opt_text(2).and_then(|p| BillingPolicy::parse(&p));
-    let effective = match own {
-        Some(p) => p,
-        None => company(conn)?.billing_policy,
-    };
+    let effective = own.unwrap_or(company.billing_policy);
     Ok(BillingProfile {
         customer_id: customer_id.to_string(),
         vat_id: r.opt_text(0),
@@ -350,14 +338,4 @@ pub fn set_billing_profile_in_tx(
         ],
     )?;
     billing_profile(conn, customer_id)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn ibans_are_checked() {
-        assert!(super::valid_iban("DE89370400440532013000"));
-        assert!(!super::valid_iban("DE89370400440532013001"));
-        assert!(super::valid_iban("GB29NWBK60161331926819"));
-    }
 }

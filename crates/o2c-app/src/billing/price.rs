@@ -11,6 +11,7 @@ use o2c_core::money::round_half_away_from_zero;
 use o2c_core::{Currency, DomainError, Money, Percent};
 use o2c_store::{Conn, Value, params};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -215,67 +216,113 @@ pub fn line_net(net_unit: Money, quantity: i64, discount: Percent) -> Result<(Mo
     Ok((gross.checked_sub(off)?, off))
 }
 
-/// Prices one product for a customer. `base` is the product's own price.
-pub fn resolve(
-    conn: &mut dyn Conn,
-    line: usize,
-    sku: &str,
-    customer_id: &str,
-    customer_currency: Currency,
-    price_list_id: Option<&str>,
-    product_id: &str,
-    base: Money,
-) -> Result<LinePrice> {
-    if let Some(r) = conn.query_opt(
-        "SELECT unit_price_minor, discount_bp, currency FROM customer_prices WHERE customer_id = $1 AND product_id = $2",
-        params![customer_id, product_id],
-    )? {
-        if r.text(2) == customer_currency.code() {
-            return Ok(LinePrice {
-                unit_price: Money::new(r.int(0), customer_currency),
-                includes_tax: false,
-                discount: Percent::from_basis_points(r.int(1)),
-            });
-        }
-    }
-    if let Some(pl) = price_list_id {
+/// Who is buying, for pricing.
+pub struct Buyer<'a> {
+    pub customer_id: &'a str,
+    pub currency: Currency,
+    pub price_list_id: Option<&'a str>,
+}
+
+/// A product to price: its id, SKU and own (base) price.
+pub struct Item<'a> {
+    pub product_id: &'a str,
+    pub sku: &'a str,
+    pub base: Money,
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Prices every line of an order for a buyer with two queries, whatever the number of lines:
+/// the customer's own prices, then its price list (its currency checked), then the product's
+/// base price, each only in the buyer's currency. `items[i]` is line `i + 1`.
+pub fn resolve_all(conn: &mut dyn Conn, buyer: &Buyer, items: &[Item]) -> Result<Vec<LinePrice>> {
+    let ids: Vec<Value> = items.iter().map(|i| Value::from(i.product_id)).collect();
+    let mut args = vec![
+        Value::from(buyer.customer_id),
+        Value::from(buyer.currency.code()),
+    ];
+    args.extend(ids.iter().cloned());
+    let own: HashMap<String, (i64, i64)> = conn
+        .query(
+            &format!(
+                "SELECT product_id, unit_price_minor, discount_bp FROM customer_prices WHERE customer_id = $1 AND currency = $2 AND product_id IN ({})",
+                placeholders(3, ids.len())
+            ),
+            &args,
+        )?
+        .iter()
+        .map(|r| (r.text(0), (r.int(1), r.int(2))))
+        .collect();
+    let mut listed: HashMap<String, i64> = HashMap::new();
+    let mut list_includes_tax = false;
+    if let Some(pl) = buyer.price_list_id {
         let head = conn.query_one(
             "SELECT currency, prices_include_tax, name FROM price_lists WHERE id = $1",
             params![pl],
         )?;
-        if head.text(0) != customer_currency.code() {
+        if head.text(0) != buyer.currency.code() {
             return Err(DomainError::PriceListCurrency {
                 price_list: head.text(2),
-                purpose: format!("an order in {customer_currency}"),
-                expected: customer_currency,
+                purpose: format!("an order in {}", buyer.currency),
+                expected: buyer.currency,
                 got: Currency::parse(&head.text(0))?,
             }
             .into());
         }
-        if let Some(r) = conn.query_opt(
-            "SELECT unit_price_minor FROM price_list_items WHERE price_list_id = $1 AND product_id = $2",
-            params![pl, product_id],
-        )? {
-            return Ok(LinePrice {
-                unit_price: Money::new(r.int(0), customer_currency),
-                includes_tax: head.int(1) != 0,
-                discount: Percent::from_basis_points(0),
-            });
-        }
+        list_includes_tax = head.int(1) != 0;
+        let mut args = vec![Value::from(pl)];
+        args.extend(ids);
+        listed = conn
+            .query(
+                &format!(
+                    "SELECT product_id, unit_price_minor FROM price_list_items WHERE price_list_id = $1 AND product_id IN ({})",
+                    placeholders(2, items.len())
+                ),
+                &args,
+            )?
+            .iter()
+            .map(|r| (r.text(0), r.int(1)))
+            .collect();
     }
-    if base.currency() == customer_currency {
-        return Ok(LinePrice {
-            unit_price: base,
-            includes_tax: false,
-            discount: Percent::from_basis_points(0),
-        });
-    }
-    Err(DomainError::NoPrice {
-        line,
-        sku: sku.to_string(),
-        currency: customer_currency,
-    }
-    .into())
+    let none = Percent::from_basis_points(0);
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            if let Some((price, discount)) = own.get(item.product_id) {
+                return Ok(LinePrice {
+                    unit_price: Money::new(*price, buyer.currency),
+                    includes_tax: false,
+                    discount: Percent::from_basis_points(*discount),
+                });
+            }
+            if let Some(price) = listed.get(item.product_id) {
+                return Ok(LinePrice {
+                    unit_price: Money::new(*price, buyer.currency),
+                    includes_tax: list_includes_tax,
+                    discount: none,
+                });
+            }
+            if item.base.currency() == buyer.currency {
+                return Ok(LinePrice {
+                    unit_price: item.base,
+                    includes_tax: false,
+                    discount: none,
+                });
+            }
+            Err(DomainError::NoPrice {
+                line: i + 1,
+                sku: item.sku.to_string(),
+                currency: buyer.currency,
+            }
+            .into())
+        })
+        .collect()
 }
 
 #[cfg(test)]
