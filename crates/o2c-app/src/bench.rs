@@ -358,16 +358,10 @@ async fn verify(app: &App, n: usize) -> Result<()> {
             f.last_error.as_deref().unwrap_or("?")
         ));
     }
-    if !tb.balanced
-        || tb
-            .receivables
-            .iter()
-            .chain(&tb.unapplied_cash)
-            .any(|c| !c.matches)
-    {
+    if !tb.is_sound() {
         return broken(format!(
-            "the books do not balance: totals {:?}, receivables {:?}",
-            tb.totals, tb.receivables
+            "the books do not balance: totals {:?}, receivables {:?}, functional {:?}",
+            tb.totals, tb.receivables, tb.functional
         ));
     }
     Ok(())

@@ -58,7 +58,8 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CreditNoteIssued
         | EventType::BillingRunCompleted
         | EventType::InvoiceDelivered
-        | EventType::InvoiceDeliveryFailed => None,
+        | EventType::InvoiceDeliveryFailed
+        | EventType::FxRatesSet => None,
     }
 }
 

@@ -60,6 +60,7 @@ event_types! {
     BillingRunCompleted => "billing.run_completed", reacted: false;
     InvoiceDelivered => "invoice.delivered", reacted: false;
     InvoiceDeliveryFailed => "invoice.delivery_failed", reacted: false;
+    FxRatesSet => "fx.rates_set", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -273,6 +273,9 @@ pub fn issue_in_tx(
     }
     let amounts = document_amounts(cur, &billed, discount, freight)?;
     let gross = amounts.gross;
+    // The receivable is held at the rate of the invoice date (decision record 0005).
+    let functional = crate::fx::functional_currency(conn)?;
+    let fx_rate = crate::fx::rate_on(conn, functional, cur, &today.to_string())?;
     let number = next_number(conn, SERIES, chrono::Datelike::year(&today))?;
     let due = due_on(today, u32::try_from(terms).unwrap_or(0));
     let first_order = parts[0].order_id.clone();
@@ -280,8 +283,8 @@ pub fn issue_in_tx(
         (policy == BillingPolicy::PerShipment && claimed.len() == 1).then(|| claimed[0].clone());
     conn.execute(
         "INSERT INTO invoices (id, number, customer_id, order_id, shipment_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status, created_at,
-                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18)",
+                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, fx_rate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18, $19)",
         params![
             id.as_str(),
             number.as_str(),
@@ -300,7 +303,8 @@ pub fn issue_in_tx(
             amounts.line_net.minor(),
             amounts.allowances.minor(),
             amounts.charges.minor(),
-            policy.as_str()
+            policy.as_str(),
+            crate::fx::to_column(fx_rate)
         ],
     )?;
     conn.insert_rows("invoice_lines", LINE_COLUMNS, &line_rows)?;
@@ -324,7 +328,12 @@ pub fn issue_in_tx(
             .collect::<Vec<_>>(),
     )?;
     match o2c_core::ledger::invoice_issued(id.as_str(), amounts.tax_exclusive, amounts.tax) {
-        Ok(entry) => ledger::post(conn, ctx, &entry, Some(customer_id))?,
+        Ok(entry) => ledger::post(
+            conn,
+            ctx,
+            &entry.translate(functional, fx_rate, &[])?,
+            Some(customer_id),
+        )?,
         Err(o2c_core::ledger::LedgerError::Empty) => {}
         Err(e) => return Err(e.into()),
     }
@@ -535,6 +544,9 @@ pub struct Invoice {
     pub credited: Money,
     pub payment_status: String,
     pub note: Option<String>,
+    /// The exchange rate the receivable is held at (units of this currency per one unit of
+    /// the functional currency); absent for documents in the functional currency.
+    pub fx_rate: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -580,7 +592,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Invoice> {
     let r = conn
         .query_opt(
             "SELECT id, number, customer_id, order_id, shipment_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status,
-                    kind, corrects_invoice_id, payment_reference, COALESCE(line_net_minor, net_minor), allowances_minor, charges_minor, credited_minor, billing_policy, note
+                    kind, corrects_invoice_id, payment_reference, COALESCE(line_net_minor, net_minor), allowances_minor, charges_minor, credited_minor, billing_policy, note, fx_rate
              FROM invoices WHERE id = $1 OR number = $1",
             params![id],
         )?
@@ -681,6 +693,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Invoice> {
         credited: m(r.int(19)),
         payment_status: r.text(12),
         note: r.opt_text(21),
+        fx_rate: r.opt_text(22),
     })
 }
 

@@ -16,8 +16,8 @@ pub fn post(
 ) -> Result<()> {
     let id = JournalEntryId::generate(ctx.ids.as_ref());
     conn.execute(
-        "INSERT INTO journal_entries (id, template, document_id, customer_id, currency, posted_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        params![id.as_str(), entry.template().name(), entry.document_id(), customer_id, entry.currency().code(), ctx.timestamp()],
+        "INSERT INTO journal_entries (id, template, document_id, customer_id, currency, posted_at, functional_currency, fx_rate) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![id.as_str(), entry.template().name(), entry.document_id(), customer_id, entry.currency().code(), ctx.timestamp(), entry.functional().code(), crate::fx::to_column(entry.rate())],
     )?;
     let rows: Vec<Vec<Value>> = entry
         .postings()
@@ -30,12 +30,20 @@ pub fn post(
                 p.account.into(),
                 p.amount.currency().code().into(),
                 p.amount.minor().into(),
+                p.functional_minor.into(),
             ]
         })
         .collect();
     conn.insert_rows(
         "journal_lines",
-        &["entry_id", "line_no", "account", "currency", "amount_minor"],
+        &[
+            "entry_id",
+            "line_no",
+            "account",
+            "currency",
+            "amount_minor",
+            "functional_minor",
+        ],
         &rows,
     )?;
     Ok(())
@@ -62,6 +70,42 @@ pub struct TrialBalance {
     pub receivables: Vec<SubledgerCheck>,
     /// Unapplied cash on customers' accounts against the customer-credits account.
     pub unapplied_cash: Vec<SubledgerCheck>,
+    /// The same books in the functional currency, every currency translated at its rates.
+    pub functional: FunctionalBooks,
+}
+
+impl TrialBalance {
+    /// Balanced in every currency and in the functional currency, and every subledger agrees
+    /// with its control account.
+    pub fn is_sound(&self) -> bool {
+        self.balanced
+            && self.receivables.iter().all(|c| c.matches)
+            && self.unapplied_cash.iter().all(|c| c.matches)
+            && self.functional.balanced
+            && self.functional.receivables.matches
+            && self.functional.unapplied_cash.matches
+    }
+}
+
+/// The ledger in the functional currency: what the financial statements are drawn from.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FunctionalBooks {
+    pub currency: String,
+    pub accounts: Vec<FunctionalBalance>,
+    pub total_minor: i64,
+    pub balanced: bool,
+    /// Open items, each translated at its invoice's rate, against the receivables account.
+    pub receivables: SubledgerCheck,
+    /// Unapplied cash, each payment at its own rate, against the customer-credits account.
+    pub unapplied_cash: SubledgerCheck,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FunctionalBalance {
+    pub account: String,
+    pub name: String,
+    pub balance_minor: i64,
+    pub balance: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -172,11 +216,76 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
         -1,
     )?;
     let balanced = totals.iter().all(|t| t.total_minor == 0);
+    let functional = functional_books(conn)?;
     Ok(TrialBalance {
         accounts,
         totals,
-        balanced,
+        balanced: balanced && functional.balanced,
         receivables,
         unapplied_cash,
+        functional,
+    })
+}
+
+fn functional_books(conn: &mut dyn Conn) -> Result<FunctionalBooks> {
+    let functional = crate::fx::functional_currency(conn)?;
+    let exponent = functional.exponent();
+    let accounts: Vec<FunctionalBalance> = conn
+        .query(
+            "SELECT account, CAST(SUM(functional_minor) AS BIGINT) FROM journal_lines GROUP BY account ORDER BY account",
+            params![],
+        )?
+        .iter()
+        .map(|r| {
+            let code = r.text(0);
+            FunctionalBalance {
+                name: ledger::account(&code)
+                    .map_or("unknown account", |a| a.name)
+                    .to_string(),
+                account: code,
+                balance_minor: r.int(1),
+                balance: o2c_core::money::decimal_string(r.int(1), exponent),
+            }
+        })
+        .collect();
+    let total_minor = accounts.iter().map(|a| a.balance_minor).sum();
+    let control = |code: &str| {
+        accounts
+            .iter()
+            .find(|a| a.account == code)
+            .map_or(0, |a| a.balance_minor)
+    };
+    // Items in the functional currency add up in the database; the few in other currencies
+    // are translated one by one, exactly as their postings were.
+    let mut translated = |sql_plain: &str, sql_foreign: &str| -> Result<i64> {
+        let mut sum = conn.query_one(sql_plain, params![])?.opt_int(0).unwrap_or(0);
+        for r in conn.query(sql_foreign, params![])? {
+            let cur = o2c_core::Currency::parse(&r.text(0))?;
+            let rate = crate::fx::stored(r.opt_text(1))?;
+            sum += rate.to_functional(r.int(2), cur, functional)?;
+        }
+        Ok(sum)
+    };
+    let open = translated(
+        "SELECT CAST(SUM(open_minor) AS BIGINT) FROM invoices WHERE fx_rate IS NULL",
+        "SELECT currency, fx_rate, open_minor FROM invoices WHERE fx_rate IS NOT NULL AND open_minor <> 0",
+    )?;
+    let unapplied = translated(
+        "SELECT CAST(SUM(unapplied_minor) AS BIGINT) FROM payments WHERE fx_rate IS NULL",
+        "SELECT currency, fx_rate, unapplied_minor FROM payments WHERE fx_rate IS NOT NULL AND unapplied_minor <> 0",
+    )?;
+    let check = |subledger_minor: i64, control_account_minor: i64| SubledgerCheck {
+        currency: functional.code().to_string(),
+        subledger_minor,
+        control_account_minor,
+        matches: subledger_minor == control_account_minor,
+    };
+    Ok(FunctionalBooks {
+        currency: functional.code().to_string(),
+        receivables: check(open, control(ledger::ACCOUNTS_RECEIVABLE.code)),
+        unapplied_cash: check(unapplied, -control(ledger::CUSTOMER_CREDITS.code)),
+        balanced: total_minor == 0,
+        accounts,
+        total_minor,
     })
 }

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod fx;
 pub mod idempotency;
 pub mod inventory;
 pub mod invoice;

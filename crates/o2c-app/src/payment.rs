@@ -42,6 +42,8 @@ pub struct Payment {
     pub method: String,
     pub reference: Option<String>,
     pub received_on: String,
+    /// The rate of the day the money arrived; absent in the functional currency.
+    pub fx_rate: Option<String>,
     pub applications: Vec<Application>,
 }
 
@@ -97,16 +99,23 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
             .into());
         }
     }
+    // Cash is held at the rate of the day it arrived (decision record 0005).
+    let functional = crate::fx::functional_currency(conn)?;
+    let fx_rate = crate::fx::rate_on(conn, functional, currency, &received_on)?;
     let id = PaymentId::generate(ctx.ids.as_ref());
     conn.execute(
-        "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $3, $8)",
-        params![id.as_str(), cust.id.as_str(), amount.minor(), currency.code(), method.as_str(), r.reference.as_deref(), received_on, ctx.timestamp()],
+        "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at, fx_rate)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $3, $8, $9)",
+        params![id.as_str(), cust.id.as_str(), amount.minor(), currency.code(), method.as_str(), r.reference.as_deref(), received_on, ctx.timestamp(), crate::fx::to_column(fx_rate)],
     )?;
     ledger::post(
         conn,
         ctx,
-        &o2c_core::ledger::payment_received(id.as_str(), amount)?,
+        &o2c_core::ledger::payment_received(id.as_str(), amount)?.translate(
+            functional,
+            fx_rate,
+            &[],
+        )?,
         Some(&cust.id),
     )?;
     adjust_balances(conn, &cust.id, 0, 0, amount.minor())?;
@@ -137,14 +146,14 @@ pub fn apply_in_tx(
     let p = conn
         .query_opt(
             &format!(
-                "SELECT customer_id, unapplied_minor, currency FROM payments WHERE id = $1{lock}"
+                "SELECT customer_id, unapplied_minor, currency, fx_rate FROM payments WHERE id = $1{lock}"
             ),
             params![payment_id],
         )?
         .ok_or_else(|| not_found("payment", payment_id))?;
     let inv = conn
         .query_opt(
-            &format!("SELECT id, customer_id, open_minor, gross_minor, order_id, due_on FROM invoices WHERE id = $1 OR number = $1{lock}"),
+            &format!("SELECT id, customer_id, open_minor, gross_minor, order_id, due_on, fx_rate FROM invoices WHERE id = $1 OR number = $1{lock}"),
             params![invoice_ref],
         )?
         .ok_or_else(|| not_found("invoice", invoice_ref))?;
@@ -195,10 +204,26 @@ pub fn apply_in_tx(
     )?;
     adjust_balances(conn, &customer_id, -amount_minor, 0, -amount_minor)?;
     let amount = Money::new(amount_minor, currency);
+    // Cash leaves unapplied credits at the payment's rate and the receivable at the invoice's;
+    // the difference is the realised exchange gain or loss.
+    let functional = crate::fx::functional_currency(conn)?;
+    let (paid_rate, invoice_rate) = (
+        crate::fx::stored(p.opt_text(3))?,
+        crate::fx::stored(inv.opt_text(6))?,
+    );
+    let credits_relief =
+        paid_rate.relief(p.int(1), p.int(1) - amount_minor, currency, functional)?;
+    let receivable_relief = invoice_rate.relief(inv.int(2), open_after, currency, functional)?;
     ledger::post(
         conn,
         ctx,
-        &o2c_core::ledger::cash_applied(id.as_str(), amount)?,
+        &o2c_core::ledger::cash_applied_fx(
+            id.as_str(),
+            amount,
+            functional,
+            credits_relief,
+            receivable_relief,
+        )?,
         Some(&customer_id),
     )?;
     if !ctx.actor.is_automation() {
@@ -338,7 +363,7 @@ pub fn apply_credit_to_invoice_in_tx(
 pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Payment> {
     let r = conn
         .query_opt(
-            "SELECT id, customer_id, amount_minor, currency, unapplied_minor, method, reference, received_on FROM payments WHERE id = $1",
+            "SELECT id, customer_id, amount_minor, currency, unapplied_minor, method, reference, received_on, fx_rate FROM payments WHERE id = $1",
             params![id],
         )?
         .ok_or_else(|| not_found("payment", id))?;
@@ -365,6 +390,7 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<Payment> {
         method: r.text(5),
         reference: r.opt_text(6),
         received_on: r.text(7),
+        fx_rate: r.opt_text(8),
         applications,
     })
 }

@@ -86,7 +86,7 @@ pub enum DomainError {
     #[error("{0}")]
     DocumentIncomplete(String),
     #[error(
-        "no exchange rate for {currency} on or before {date}: import one with `o2c fx import` or POST /api/v1/fx-rates"
+        "no exchange rate for {currency} on or before {date}: import one with `o2c fx import` or PUT /api/v1/fx-rates"
     )]
     MissingFxRate { currency: Currency, date: String },
 }

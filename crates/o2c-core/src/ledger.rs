@@ -1,6 +1,7 @@
 //! Double-entry ledger: typed accounts, entries that can only be built balanced, and the named
 //! templates every posting comes from. Append-only: a correction is a new, linked entry.
 
+use crate::fx::FxRate;
 use crate::money::{Currency, Money, MoneyError};
 use serde::Serialize;
 
@@ -49,13 +50,25 @@ pub const SALES_REVENUE: Account = Account {
     kind: AccountType::Income,
 };
 
+/// Realised exchange differences: credit = gain, debit = loss. Only ever has an amount in the
+/// functional currency (its lines carry zero in the document currency).
+pub const FX_DIFFERENCES: Account = Account {
+    code: "4900",
+    name: "Realised exchange gains and losses",
+    kind: AccountType::Income,
+};
+
 pub const CHART: &[Account] = &[
     BANK,
     ACCOUNTS_RECEIVABLE,
     CUSTOMER_CREDITS,
     TAX_PAYABLE,
     SALES_REVENUE,
+    FX_DIFFERENCES,
 ];
+
+/// Accounts holding money owed or held: converted exactly, never used to absorb rounding.
+const MONETARY: &[&str] = &[BANK.code, ACCOUNTS_RECEIVABLE.code, CUSTOMER_CREDITS.code];
 
 pub fn account(code: &str) -> Option<Account> {
     CHART.iter().copied().find(|a| a.code == code)
@@ -96,19 +109,23 @@ pub enum LedgerError {
 }
 
 /// One line of an entry: a positive amount debits the account, a negative one credits it.
+/// `functional_minor` is the same line in the functional currency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Posting {
     pub account: &'static str,
     pub amount: Money,
+    pub functional_minor: i64,
 }
 
-/// A balanced journal entry in one currency. The only constructor checks the balance, so an
-/// unbalanced entry cannot exist.
+/// A journal entry in one document currency, balanced in it and in the functional currency.
+/// The constructors check both balances, so an unbalanced entry cannot exist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct JournalEntry {
     template: Template,
     document_id: String,
     currency: Currency,
+    functional: Currency,
+    rate: FxRate,
     postings: Vec<Posting>,
 }
 
@@ -135,8 +152,51 @@ impl JournalEntry {
             template,
             document_id: document_id.to_string(),
             currency,
+            functional: currency,
+            rate: FxRate::ONE,
             postings,
         })
+    }
+
+    /// The same entry translated into the functional currency at `rate`. Monetary accounts
+    /// (bank, receivables, customer credits) get their exact conversion, or the one given in
+    /// `exact` (account, functional amount) when the caller holds the balance at another rate
+    /// (see [`FxRate::relief`]); the rounding difference goes to the largest other line, or
+    /// to [`FX_DIFFERENCES`] when there is none.
+    pub fn translate(
+        mut self,
+        functional: Currency,
+        rate: FxRate,
+        exact: &[(&str, i64)],
+    ) -> Result<JournalEntry, LedgerError> {
+        if self.currency == functional {
+            return Ok(self);
+        }
+        for p in &mut self.postings {
+            p.functional_minor = match exact.iter().find(|(a, _)| *a == p.account) {
+                Some((_, f)) => *f,
+                None => rate.to_functional(p.amount.minor(), self.currency, functional)?,
+            };
+        }
+        let residual: i64 = self.postings.iter().map(|p| p.functional_minor).sum();
+        if residual != 0 {
+            let absorber = self
+                .postings
+                .iter_mut()
+                .filter(|p| !MONETARY.contains(&p.account))
+                .max_by_key(|p| p.amount.minor().unsigned_abs());
+            match absorber {
+                Some(p) => p.functional_minor -= residual,
+                None => self.postings.push(Posting {
+                    account: FX_DIFFERENCES.code,
+                    amount: Money::zero(self.currency),
+                    functional_minor: -residual,
+                }),
+            }
+        }
+        self.functional = functional;
+        self.rate = rate;
+        Ok(self)
     }
     pub fn template(&self) -> Template {
         self.template
@@ -147,6 +207,12 @@ impl JournalEntry {
     pub fn currency(&self) -> Currency {
         self.currency
     }
+    pub fn functional(&self) -> Currency {
+        self.functional
+    }
+    pub fn rate(&self) -> FxRate {
+        self.rate
+    }
     pub fn postings(&self) -> &[Posting] {
         &self.postings
     }
@@ -156,12 +222,15 @@ fn debit(account: Account, amount: Money) -> Posting {
     Posting {
         account: account.code,
         amount,
+        functional_minor: amount.minor(),
     }
 }
 fn credit(account: Account, amount: Money) -> Result<Posting, MoneyError> {
+    let amount = amount.checked_neg()?;
     Ok(Posting {
         account: account.code,
-        amount: amount.checked_neg()?,
+        amount,
+        functional_minor: amount.minor(),
     })
 }
 
@@ -202,6 +271,32 @@ pub fn cash_applied(application_id: &str, amount: Money) -> Result<JournalEntry,
             credit(ACCOUNTS_RECEIVABLE, amount)?,
         ],
     )
+}
+
+/// CASH_APPLIED across two rates: Dr unapplied cash at the payment's rate / Cr receivables at
+/// the invoice's rate, both in the document currency; the difference in the functional
+/// currency is the realised exchange gain (credit) or loss (debit).
+pub fn cash_applied_fx(
+    application_id: &str,
+    amount: Money,
+    functional: Currency,
+    credits_relief: i64,
+    receivable_relief: i64,
+) -> Result<JournalEntry, LedgerError> {
+    let entry = cash_applied(application_id, amount)?;
+    if entry.currency == functional {
+        return Ok(entry);
+    }
+    let mut entry = entry.translate(
+        functional,
+        FxRate::ONE,
+        &[
+            (CUSTOMER_CREDITS.code, credits_relief),
+            (ACCOUNTS_RECEIVABLE.code, -receivable_relief),
+        ],
+    )?;
+    entry.rate = FxRate::ONE;
+    Ok(entry)
 }
 
 /// CREDIT_NOTE_ISSUED: Dr revenue (net) / Dr output tax (tax) / Cr receivables (what the
@@ -266,7 +361,67 @@ mod tests {
         ));
     }
 
+    fn functional_sum(e: &JournalEntry) -> i64 {
+        e.postings().iter().map(|p| p.functional_minor).sum()
+    }
+
+    #[test]
+    fn a_foreign_invoice_keeps_its_receivable_exact_and_rounds_into_revenue() {
+        let usd = |m| Money::new(m, Currency::USD);
+        let rate = FxRate::parse("1.0823").unwrap();
+        let e = invoice_issued("inv_1", usd(10_001), usd(1_901))
+            .unwrap()
+            .translate(Currency::EUR, rate, &[])
+            .unwrap();
+        assert_eq!(functional_sum(&e), 0);
+        let ar = &e.postings()[0];
+        assert_eq!(ar.account, ACCOUNTS_RECEIVABLE.code);
+        assert_eq!(
+            ar.functional_minor,
+            rate.to_functional(11_902, Currency::USD, Currency::EUR)
+                .unwrap()
+        );
+        assert_eq!(e.functional(), Currency::EUR);
+        assert_eq!(e.rate(), rate);
+    }
+
+    #[test]
+    fn applying_at_another_rate_books_the_difference_as_gain_or_loss() {
+        let usd = Money::new(108_230, Currency::USD);
+        // Invoice booked at 1.0823 (1,000.00 EUR), paid when 1 EUR bought 1.0500 USD
+        // (1,030.76 EUR): a gain of 30.76 EUR, a credit on the exchange account.
+        let paid = FxRate::parse("1.05")
+            .unwrap()
+            .to_functional(108_230, Currency::USD, Currency::EUR)
+            .unwrap();
+        let e = cash_applied_fx("app_1", usd, Currency::EUR, paid, 100_000).unwrap();
+        assert_eq!(functional_sum(&e), 0);
+        let fx = e
+            .postings()
+            .iter()
+            .find(|p| p.account == FX_DIFFERENCES.code)
+            .unwrap();
+        assert_eq!(fx.functional_minor, -3_076);
+        assert!(fx.amount.is_zero());
+        let doc: i64 = e.postings().iter().map(|p| p.amount.minor()).sum();
+        assert_eq!(doc, 0);
+        // Same rate: no exchange line at all.
+        let same = cash_applied_fx("app_2", usd, Currency::EUR, 100_000, 100_000).unwrap();
+        assert!(same.postings().iter().all(|p| p.account != FX_DIFFERENCES.code));
+    }
+
     proptest! {
+        #[test]
+        fn translated_entries_balance_in_both_currencies(net in 0i64..1_000_000_000, tax in 0i64..100_000_000, rate in 1_000_000i64..2_000_000_000_000) {
+            let usd = |m| Money::new(m, Currency::USD);
+            let rate = FxRate::parse(&format!("{}.{:010}", rate / 10_000_000_000, rate % 10_000_000_000)).unwrap();
+            if let Ok(e) = invoice_issued("inv_1", usd(net), usd(tax)) {
+                let e = e.translate(Currency::EUR, rate, &[]).unwrap();
+                prop_assert_eq!(functional_sum(&e), 0);
+                prop_assert_eq!(e.postings()[0].functional_minor, rate.to_functional(net + tax, Currency::USD, Currency::EUR).unwrap());
+            }
+        }
+
         #[test]
         fn templates_always_balance(net in 0i64..1_000_000_000, tax in 0i64..100_000_000, paid in 1i64..1_000_000_000) {
             let eur = |m| Money::new(m, Currency::EUR);
@@ -289,7 +444,7 @@ mod tests {
 
         #[test]
         fn random_postings_are_accepted_only_when_balanced(amounts in proptest::collection::vec(-1_000_000i64..1_000_000, 1..8)) {
-            let postings: Vec<Posting> = amounts.iter().map(|m| Posting { account: BANK.code, amount: Money::new(*m, Currency::EUR) }).collect();
+            let postings: Vec<Posting> = amounts.iter().map(|m| Posting { account: BANK.code, amount: Money::new(*m, Currency::EUR), functional_minor: *m }).collect();
             let sum: i64 = amounts.iter().sum();
             let nonzero = amounts.iter().any(|m| *m != 0);
             let result = JournalEntry::new(Template::CashApplied, "x", postings);

@@ -7,6 +7,7 @@ pub mod credit;
 pub mod customer;
 pub mod document;
 pub mod error;
+pub mod fx;
 pub mod id;
 pub mod inventory;
 pub mod invoice;

@@ -92,6 +92,10 @@ pub fn router(app: App) -> Router {
         .route("/payments/{id}", get(payment::get))
         .route("/payments/{id}/applications", post(payment::apply))
         .route("/ledger/trial-balance", get(ledger::trial_balance))
+        .route(
+            "/fx-rates",
+            get(ledger::list_fx_rates).put(ledger::set_fx_rates),
+        )
         .route("/api-keys", post(admin::create_key).get(admin::list_keys))
         .route("/engine/failures", get(admin::engine_failures));
     Router::new()

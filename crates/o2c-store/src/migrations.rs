@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "partial shipment index", PARTIAL_SHIPMENT_INDEX),
     (4, "requested delivery date", REQUESTED_DELIVERY),
     (5, "invoicing", INVOICING),
+    (6, "fx", FX),
 ];
 
 const FOUNDATION: &str = r#"
@@ -401,6 +402,28 @@ CREATE INDEX orders_open_by_customer ON orders (customer_id) WHERE uninvoiced_mi
 
 /// Billing policies, price lists, the tax engine with validity dates, credit notes, document
 /// allowances and charges, consolidated invoices and invoice delivery.
+/// Exchange rates by date and the functional-currency side of every posting. Lines written
+/// before this migration were all in the functional currency (o2c had no rates), so their
+/// functional amount is their amount.
+const FX: &str = "
+CREATE TABLE fx_rates (
+    base TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    rate_date TEXT NOT NULL,
+    rate TEXT NOT NULL,
+    source TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    PRIMARY KEY (base, currency, rate_date)
+);
+ALTER TABLE invoices ADD COLUMN fx_rate TEXT;
+ALTER TABLE payments ADD COLUMN fx_rate TEXT;
+ALTER TABLE journal_entries ADD COLUMN functional_currency TEXT;
+ALTER TABLE journal_entries ADD COLUMN fx_rate TEXT;
+ALTER TABLE journal_lines ADD COLUMN functional_minor BIGINT;
+UPDATE journal_lines SET functional_minor = amount_minor;
+UPDATE journal_entries SET functional_currency = currency;
+";
+
 const INVOICING: &str = "
 CREATE TABLE settings (
     key TEXT PRIMARY KEY,

@@ -78,6 +78,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// Exchange rates by date (units of a currency per one unit of the functional currency).
+    Fx {
+        #[command(subcommand)]
+        command: FxCommand,
+    },
     /// Benchmarks (run on a fresh throw-away database unless --database is given explicitly).
     Bench {
         #[command(subcommand)]
@@ -129,6 +134,25 @@ pub enum BillingCommand {
         /// List what would be billed without issuing anything.
         #[arg(long)]
         dry_run: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FxCommand {
+    /// Import rates from a CSV file: `date,currency,rate` rows, or the ECB layout
+    /// (`Date,USD,JPY,…`, as in eurofxref.csv). All rows or none.
+    Import {
+        file: std::path::PathBuf,
+        /// Recorded with each rate.
+        #[arg(long, default_value = "csv import")]
+        source: String,
+    },
+    /// List stored rates.
+    List {
+        #[arg(long)]
+        currency: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -269,6 +293,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        Command::Fx { command } => fx(&cli.database, command).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -285,6 +310,51 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn cli_actor() -> Actor {
     Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
+}
+
+async fn fx(database: &str, command: FxCommand) -> anyhow::Result<()> {
+    let app = open(database)?;
+    match command {
+        FxCommand::Import { file, source } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let rates = o2c_app::fx::parse_csv(&text)
+                .with_context(|| format!("{} is not a rates file", file.display()))?;
+            let stored = app
+                .write(cli_actor(), move |c, ctx| {
+                    o2c_app::fx::set_rates_in_tx(c, ctx, &rates, &source)
+                })
+                .await?;
+            let days: std::collections::BTreeSet<&str> =
+                stored.iter().map(|r| r.date.as_str()).collect();
+            println!(
+                "imported {} rate(s) for {} day(s) from {}",
+                stored.len(),
+                days.len(),
+                file.display()
+            );
+            Ok(())
+        }
+        FxCommand::List { currency, json } => {
+            let currency = currency
+                .map(|c| o2c_core::Currency::parse(&c))
+                .transpose()?;
+            let rates = app
+                .read(move |c| o2c_app::fx::list(c, currency, None, None))
+                .await?;
+            if json {
+                return print_json(&rates);
+            }
+            println!("{:<10} {:<4} {:<4} {:>16}  SOURCE", "DATE", "BASE", "CUR", "RATE");
+            for r in &rates {
+                println!(
+                    "{:<10} {:<4} {:<4} {:>16}  {}",
+                    r.date, r.base, r.currency, r.rate, r.source
+                );
+            }
+            Ok(())
+        }
+    }
 }
 
 async fn invoice(database: &str, command: InvoiceCommand) -> anyhow::Result<()> {
@@ -495,15 +565,29 @@ fn print_trial_balance(tb: &ledger::TrialBalance) -> anyhow::Result<()> {
         println!("total {} = {} minor units", t.currency, t.total_minor);
     }
     println!("balanced: {}", if tb.balanced { "yes" } else { "NO" });
-    for c in &tb.receivables {
+    let check = |what: &str, c: &ledger::SubledgerCheck| {
         println!(
-            "receivables {}: open items {} vs control account {}: {}",
+            "{what} {}: subledger {} vs control account {}: {}",
             c.currency,
             c.subledger_minor,
             c.control_account_minor,
             if c.matches { "match" } else { "MISMATCH" }
-        );
+        )
+    };
+    for c in &tb.receivables {
+        check("receivables", c);
     }
+    for c in &tb.unapplied_cash {
+        check("unapplied cash", c);
+    }
+    let f = &tb.functional;
+    println!("\nIn the functional currency ({}):", f.currency);
+    for a in &f.accounts {
+        println!("{:<6} {:<36} {:>23}", a.account, a.name, a.balance);
+    }
+    println!("balanced: {}", if f.balanced { "yes" } else { "NO" });
+    check("receivables", &f.receivables);
+    check("unapplied cash", &f.unapplied_cash);
     Ok(())
 }
 

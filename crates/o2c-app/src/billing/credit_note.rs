@@ -240,11 +240,21 @@ pub fn issue_in_tx(
     let applied = gross.minor().min(open);
     let to_account = gross.minor() - applied;
     let today = ctx.today();
+    // A credit note reverses at the rate of the invoice it corrects, so it leaves no exchange
+    // difference of its own; what becomes customer credit is held at that rate too.
+    let functional = crate::fx::functional_currency(conn)?;
+    let fx_rate = crate::fx::stored(
+        conn.query_one(
+            "SELECT fx_rate FROM invoices WHERE id = $1",
+            params![inv.id.as_str()],
+        )?
+        .opt_text(0),
+    )?;
     let number = next_number(conn, SERIES, chrono::Datelike::year(&today))?;
     conn.execute(
         "INSERT INTO invoices (id, number, customer_id, order_id, shipment_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status, created_at,
-                               kind, corrects_invoice_id, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, note)
-         VALUES ($1, $2, $3, $4, NULL, $5, $6, $6, $7, $8, $9, 0, 'applied', $10, 'credit_note', $11, $12, $13, $14, $15, $16, $17)",
+                               kind, corrects_invoice_id, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, note, fx_rate)
+         VALUES ($1, $2, $3, $4, NULL, $5, $6, $6, $7, $8, $9, 0, 'applied', $10, 'credit_note', $11, $12, $13, $14, $15, $16, $17, $18)",
         params![
             id.as_str(),
             number.as_str(),
@@ -262,7 +272,8 @@ pub fn issue_in_tx(
             amounts.allowances.minor(),
             amounts.charges.minor(),
             inv.billing_policy.as_str(),
-            format!("Credit note for invoice {}: {reason}", inv.number)
+            format!("Credit note for invoice {}: {reason}", inv.number),
+            crate::fx::to_column(fx_rate)
         ],
     )?;
     conn.insert_rows("invoice_lines", invoice::LINE_COLUMNS, &rows)?;
@@ -292,7 +303,15 @@ pub fn issue_in_tx(
         amounts.tax,
         Money::new(applied, cur),
     ) {
-        Ok(entry) => ledger::post(conn, ctx, &entry, Some(&inv.customer_id))?,
+        Ok(entry) => {
+            let receivable = fx_rate.relief(open, new_open, cur, functional)?;
+            let entry = entry.translate(
+                functional,
+                fx_rate,
+                &[(o2c_core::ledger::ACCOUNTS_RECEIVABLE.code, -receivable)],
+            )?;
+            ledger::post(conn, ctx, &entry, Some(&inv.customer_id))?
+        }
         Err(o2c_core::ledger::LedgerError::Empty) => {}
         Err(e) => return Err(e.into()),
     }
@@ -315,9 +334,9 @@ pub fn issue_in_tx(
         // credit, like an overpayment, for the next invoice or a refund.
         let pid = PaymentId::generate(ctx.ids.as_ref());
         conn.execute(
-            "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at)
-             VALUES ($1, $2, $3, $4, 'credit_note', $5, $6, $3, $7)",
-            params![pid.as_str(), inv.customer_id.as_str(), to_account, cur.code(), number.as_str(), today.to_string(), ctx.timestamp()],
+            "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at, fx_rate)
+             VALUES ($1, $2, $3, $4, 'credit_note', $5, $6, $3, $7, $8)",
+            params![pid.as_str(), inv.customer_id.as_str(), to_account, cur.code(), number.as_str(), today.to_string(), ctx.timestamp(), crate::fx::to_column(fx_rate)],
         )?;
         event::emit(
             conn,

@@ -157,6 +157,18 @@ pub fn set_company_in_tx(
     profile: CompanyProfile,
 ) -> Result<CompanyProfile> {
     let profile = profile.check()?;
+    let current = company(conn)?.functional_currency();
+    if profile.functional_currency() != current
+        && conn
+            .query_opt("SELECT 1 FROM journal_entries LIMIT 1", &[])?
+            .is_some()
+    {
+        return Err(DomainError::invalid(
+            "functional_currency",
+            format!("the ledger is kept in {current} and already has entries: the functional currency cannot change"),
+        )
+        .into());
+    }
     let json = serde_json::to_string(&profile)?;
     conn.execute("DELETE FROM settings WHERE key = 'company'", &[])?;
     conn.execute(

@@ -141,6 +141,13 @@ impl DemoSummary {
         writeln!(f, "  balanced: {}", yes(tb.balanced))?;
         writeln!(
             f,
+            "  in the functional currency ({}): balanced {}, subledgers agree {}",
+            tb.functional.currency,
+            yes(tb.functional.balanced),
+            yes(tb.functional.receivables.matches && tb.functional.unapplied_cash.matches)
+        )?;
+        writeln!(
+            f,
             "  open items = receivables account 1100: {}",
             all(&tb.receivables)
         )?;

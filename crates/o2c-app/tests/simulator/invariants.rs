@@ -96,6 +96,12 @@ fn check_books(conn: &mut dyn Conn, out: &mut Vec<String>) -> o2c_app::Result<()
             "unapplied payments do not equal the customer-credits account: {c:?}"
         ));
     }
+    let f = &tb.functional;
+    if !f.balanced || !f.receivables.matches || !f.unapplied_cash.matches {
+        out.push(format!(
+            "the books in the functional currency do not agree: {f:?}"
+        ));
+    }
     Ok(())
 }
 

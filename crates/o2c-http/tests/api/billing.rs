@@ -692,6 +692,7 @@ async fn every_tax_case(t: &TestApp) -> Vec<String> {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{b}");
     let usd = t.customer_in("Dollar Corp", "US", "USD").await;
+    t.fx_rate("USD", &t.today(), "1.0823").await;
     let (s, list) = t
         .post(
             "sales",

@@ -297,6 +297,27 @@ impl TestApp {
         {
             assert_eq!(c["matches"], json!(true), "{tb:#}");
         }
+        let f = &tb["functional"];
+        assert_eq!(f["balanced"], json!(true), "{tb:#}");
+        assert_eq!(f["receivables"]["matches"], json!(true), "{tb:#}");
+        assert_eq!(f["unapplied_cash"]["matches"], json!(true), "{tb:#}");
+    }
+
+    /// Today by the application's (manual) clock.
+    pub fn today(&self) -> String {
+        o2c_app::Clock::now(self.clock.as_ref()).date_naive().to_string()
+    }
+
+    /// `PUT /fx-rates` for one currency and day.
+    pub async fn fx_rate(&self, currency: &str, date: &str, rate: &str) {
+        let (s, b) = self
+            .put(
+                "receivables",
+                "/api/v1/fx-rates",
+                json!({"rates": [{"currency": currency, "date": date, "rate": rate}]}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
     }
 
     /// Places, ships and invoices an order; returns (order id, invoice).

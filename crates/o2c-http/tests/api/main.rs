@@ -11,3 +11,4 @@ mod credit;
 mod cycle;
 mod delivery;
 mod errors;
+mod fx;
