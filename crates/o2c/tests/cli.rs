@@ -1,0 +1,75 @@
+//! The command line as a user runs it: the real binary on a fresh SQLite file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("o2c-cli-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn file(&self, name: &str, content: &str) -> PathBuf {
+        let p = self.0.join(name);
+        std::fs::write(&p, content).unwrap();
+        p
+    }
+    fn o2c(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_o2c"))
+            .args(args)
+            .env("O2C_DATABASE_URL", format!("sqlite://{}", self.0.join("o2c.db").display()))
+            .current_dir(&self.0)
+            .output()
+            .unwrap()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn text(out: &[u8]) -> String {
+    String::from_utf8_lossy(out).into_owned()
+}
+
+fn arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn fx_import_takes_every_row_or_none_and_names_the_bad_line() {
+    let s = Scratch::new("fx");
+    let bad = s.file(
+        "bad.csv",
+        "date,currency,rate\n2026-11-20,USD,1.0823\n2026-11-20,XYZ,1.5\n",
+    );
+    let out = s.o2c(&["fx", "import", arg(&bad)]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3, column currency"), "{err}");
+    let out = s.o2c(&["fx", "list", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "[]", "nothing was imported");
+
+    let ecb = s.file(
+        "eurofxref.csv",
+        "Date, USD, JPY, GBP, \n20 November 2026, 1.0823, 162.45, 0.8561, \n",
+    );
+    let out = s.o2c(&["fx", "import", arg(&ecb)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("imported 3 rate(s) for 1 day(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = s.o2c(&["fx", "list", "--currency", "JPY", "--json"]);
+    let rates: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rates[0]["rate"], "162.45");
+    assert_eq!(rates[0]["date"], "2026-11-20");
+    assert_eq!(rates[0]["base"], "EUR");
+}
