@@ -59,7 +59,15 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::BillingRunCompleted
         | EventType::InvoiceDelivered
         | EventType::InvoiceDeliveryFailed
-        | EventType::FxRatesSet => None,
+        | EventType::FxRatesSet
+        | EventType::BankStatementImported
+        | EventType::CashLineApplied
+        | EventType::CashLineParked
+        | EventType::CashLineNotOurs
+        | EventType::DiscountTaken
+        | EventType::DifferenceWrittenOff
+        | EventType::DeductionOpened
+        | EventType::RemittanceImported => None,
     }
 }
 

@@ -61,6 +61,14 @@ event_types! {
     InvoiceDelivered => "invoice.delivered", reacted: false;
     InvoiceDeliveryFailed => "invoice.delivery_failed", reacted: false;
     FxRatesSet => "fx.rates_set", reacted: false;
+    BankStatementImported => "bank.statement_imported", reacted: false;
+    CashLineApplied => "cash.line_applied", reacted: false;
+    CashLineParked => "cash.line_parked", reacted: false;
+    CashLineNotOurs => "cash.line_not_ours", reacted: false;
+    DiscountTaken => "invoice.discount_taken", reacted: false;
+    DifferenceWrittenOff => "invoice.difference_written_off", reacted: false;
+    DeductionOpened => "deduction.opened", reacted: false;
+    RemittanceImported => "remittance.imported", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

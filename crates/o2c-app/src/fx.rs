@@ -77,7 +77,11 @@ pub fn to_column(rate: FxRate) -> Option<String> {
     (rate != FxRate::ONE).then(|| rate.to_decimal_string())
 }
 
-fn check(functional: Currency, field: &str, r: &RateInput) -> Result<(Currency, NaiveDate, FxRate)> {
+fn check(
+    functional: Currency,
+    field: &str,
+    r: &RateInput,
+) -> Result<(Currency, NaiveDate, FxRate)> {
     let currency = Currency::parse(r.currency.trim())
         .map_err(DomainError::money(format!("{field}.currency")))?;
     if currency == functional {
@@ -87,8 +91,9 @@ fn check(functional: Currency, field: &str, r: &RateInput) -> Result<(Currency, 
         )
         .into());
     }
-    let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d")
-        .map_err(|_| DomainError::invalid(format!("{field}.date"), "expected a date as YYYY-MM-DD"))?;
+    let date = NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d").map_err(|_| {
+        DomainError::invalid(format!("{field}.date"), "expected a date as YYYY-MM-DD")
+    })?;
     let rate = FxRate::parse(&r.rate)
         .map_err(|e| DomainError::invalid(format!("{field}.rate"), e.to_string()))?;
     Ok((currency, date, rate))
@@ -276,7 +281,10 @@ fn check_cells(line: usize, r: &RateInput) -> Result<()> {
     if Currency::parse(&r.currency).is_err() {
         return Err(DomainError::invalid(
             at("currency"),
-            format!("unknown currency `{}`: expected an ISO 4217 code such as USD", r.currency),
+            format!(
+                "unknown currency `{}`: expected an ISO 4217 code such as USD",
+                r.currency
+            ),
         )
         .into());
     }
@@ -303,16 +311,19 @@ mod tests {
 
     #[test]
     fn long_and_ecb_layouts_read_alike() {
-        let long = parse_csv("date,currency,rate\n2026-11-20,USD,1.0823\n2026-11-20,JPY,162.45\n").unwrap();
+        let long = parse_csv("date,currency,rate\n2026-11-20,USD,1.0823\n2026-11-20,JPY,162.45\n")
+            .unwrap();
         assert_eq!(long.len(), 2);
         assert_eq!(long[1].currency, "JPY");
-        let ecb = parse_csv("Date, USD, JPY, BGN, \n20 November 2026, 1.0823, 162.45, N/A, \n").unwrap();
+        let ecb =
+            parse_csv("Date, USD, JPY, BGN, \n20 November 2026, 1.0823, 162.45, N/A, \n").unwrap();
         assert_eq!(ecb, long);
     }
 
     #[test]
     fn a_bad_cell_names_its_line_and_column() {
-        let e = parse_csv("date,currency,rate\n2026-11-20,USD,1.08\n2026-11-21,USD,\n").unwrap_err();
+        let e =
+            parse_csv("date,currency,rate\n2026-11-20,USD,1.08\n2026-11-21,USD,\n").unwrap_err();
         assert!(e.to_string().contains("line 3, column rate"), "{e}");
         let e = parse_csv("Date,USD\nyesterday,1.1\n").unwrap_err();
         assert!(e.to_string().contains("line 2, column date"), "{e}");

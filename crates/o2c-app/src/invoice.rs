@@ -157,9 +157,10 @@ pub fn issue_in_tx(
         }
     }
     let terms = conn.query_one(
-        "SELECT payment_terms_days, currency, invoice_discount_bp FROM customers WHERE id = $1",
+        "SELECT payment_terms_days, currency, invoice_discount_bp, early_discount_bp, early_discount_days FROM customers WHERE id = $1",
         params![customer_id],
     )?;
+    let (early_bp, early_days) = (terms.int(3), terms.int(4));
     let (terms, cur, discount) = (
         terms.int(0),
         Currency::parse(&terms.text(1))?,
@@ -283,8 +284,8 @@ pub fn issue_in_tx(
         (policy == BillingPolicy::PerShipment && claimed.len() == 1).then(|| claimed[0].clone());
     conn.execute(
         "INSERT INTO invoices (id, number, customer_id, order_id, shipment_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status, created_at,
-                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, fx_rate)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18, $19)",
+                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, fx_rate, discount_bp, discount_until)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18, $19, $20, $21)",
         params![
             id.as_str(),
             number.as_str(),
@@ -304,7 +305,9 @@ pub fn issue_in_tx(
             amounts.allowances.minor(),
             amounts.charges.minor(),
             policy.as_str(),
-            crate::fx::to_column(fx_rate)
+            crate::fx::to_column(fx_rate),
+            early_bp,
+            (early_bp > 0).then(|| (today + chrono::Days::new(early_days.max(0) as u64)).to_string())
         ],
     )?;
     conn.insert_rows("invoice_lines", LINE_COLUMNS, &line_rows)?;

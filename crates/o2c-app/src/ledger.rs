@@ -70,6 +70,8 @@ pub struct TrialBalance {
     pub receivables: Vec<SubledgerCheck>,
     /// Unapplied cash on customers' accounts against the customer-credits account.
     pub unapplied_cash: Vec<SubledgerCheck>,
+    /// Bank lines waiting for cash application against the unidentified-receipts account.
+    pub unidentified_receipts: Vec<SubledgerCheck>,
     /// The same books in the functional currency, every currency translated at its rates.
     pub functional: FunctionalBooks,
 }
@@ -81,7 +83,9 @@ impl TrialBalance {
         self.balanced
             && self.receivables.iter().all(|c| c.matches)
             && self.unapplied_cash.iter().all(|c| c.matches)
+            && self.unidentified_receipts.iter().all(|c| c.matches)
             && self.functional.balanced
+            && self.functional.unidentified_receipts.matches
             && self.functional.receivables.matches
             && self.functional.unapplied_cash.matches
     }
@@ -98,6 +102,8 @@ pub struct FunctionalBooks {
     pub receivables: SubledgerCheck,
     /// Unapplied cash, each payment at its own rate, against the customer-credits account.
     pub unapplied_cash: SubledgerCheck,
+    /// Waiting bank lines, each at its value date's rate, against unidentified receipts.
+    pub unidentified_receipts: SubledgerCheck,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -215,6 +221,12 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
         ledger::CUSTOMER_CREDITS.code,
         -1,
     )?;
+    let unidentified_receipts = checks(
+        conn,
+        "SELECT currency, CAST(SUM(amount_minor) AS BIGINT) FROM bank_transactions WHERE match_status IN ('unmatched', 'exception') GROUP BY currency ORDER BY currency",
+        ledger::UNIDENTIFIED_RECEIPTS.code,
+        -1,
+    )?;
     let balanced = totals.iter().all(|t| t.total_minor == 0);
     let functional = functional_books(conn)?;
     Ok(TrialBalance {
@@ -223,6 +235,7 @@ pub fn trial_balance(conn: &mut dyn Conn) -> Result<TrialBalance> {
         balanced: balanced && functional.balanced,
         receivables,
         unapplied_cash,
+        unidentified_receipts,
         functional,
     })
 }
@@ -258,7 +271,10 @@ fn functional_books(conn: &mut dyn Conn) -> Result<FunctionalBooks> {
     // Items in the functional currency add up in the database; the few in other currencies
     // are translated one by one, exactly as their postings were.
     let mut translated = |sql_plain: &str, sql_foreign: &str| -> Result<i64> {
-        let mut sum = conn.query_one(sql_plain, params![])?.opt_int(0).unwrap_or(0);
+        let mut sum = conn
+            .query_one(sql_plain, params![])?
+            .opt_int(0)
+            .unwrap_or(0);
         for r in conn.query(sql_foreign, params![])? {
             let cur = o2c_core::Currency::parse(&r.text(0))?;
             let rate = crate::fx::stored(r.opt_text(1))?;
@@ -274,6 +290,10 @@ fn functional_books(conn: &mut dyn Conn) -> Result<FunctionalBooks> {
         "SELECT CAST(SUM(unapplied_minor) AS BIGINT) FROM payments WHERE fx_rate IS NULL",
         "SELECT currency, fx_rate, unapplied_minor FROM payments WHERE fx_rate IS NOT NULL AND unapplied_minor <> 0",
     )?;
+    let waiting = translated(
+        "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM bank_transactions WHERE fx_rate IS NULL AND match_status IN ('unmatched', 'exception')",
+        "SELECT currency, fx_rate, amount_minor FROM bank_transactions WHERE fx_rate IS NOT NULL AND match_status IN ('unmatched', 'exception')",
+    )?;
     let check = |subledger_minor: i64, control_account_minor: i64| SubledgerCheck {
         currency: functional.code().to_string(),
         subledger_minor,
@@ -284,6 +304,7 @@ fn functional_books(conn: &mut dyn Conn) -> Result<FunctionalBooks> {
         currency: functional.code().to_string(),
         receivables: check(open, control(ledger::ACCOUNTS_RECEIVABLE.code)),
         unapplied_cash: check(unapplied, -control(ledger::CUSTOMER_CREDITS.code)),
+        unidentified_receipts: check(waiting, -control(ledger::UNIDENTIFIED_RECEIPTS.code)),
         balanced: total_minor == 0,
         accounts,
         total_minor,

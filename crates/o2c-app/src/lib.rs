@@ -5,8 +5,10 @@
 pub mod auth;
 pub mod bench;
 pub mod bench_billing;
+pub mod bench_cash;
 pub mod bench_credit;
 pub mod billing;
+pub mod cash;
 pub mod context;
 pub mod credit;
 pub mod customer;

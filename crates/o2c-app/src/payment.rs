@@ -102,23 +102,70 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
     // Cash is held at the rate of the day it arrived (decision record 0005).
     let functional = crate::fx::functional_currency(conn)?;
     let fx_rate = crate::fx::rate_on(conn, functional, currency, &received_on)?;
-    let id = PaymentId::generate(ctx.ids.as_ref());
-    conn.execute(
-        "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at, fx_rate)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $3, $8, $9)",
-        params![id.as_str(), cust.id.as_str(), amount.minor(), currency.code(), method.as_str(), r.reference.as_deref(), received_on, ctx.timestamp(), crate::fx::to_column(fx_rate)],
+    let id = insert_in_tx(
+        conn,
+        ctx,
+        &NewPayment {
+            customer_id: &cust.id,
+            amount,
+            method: &method,
+            reference: r.reference.as_deref(),
+            received_on: &received_on,
+            functional,
+            fx_rate,
+            source: PaymentSource::Direct,
+            invoice_ids: &r.invoice_ids,
+        },
     )?;
+    get(conn, id.as_str())
+}
+
+/// Where a payment's money is booked from, and who applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaymentSource<'a> {
+    /// Recorded directly (API, PSP): Dr bank; the `cash.auto_apply` rule applies it.
+    Direct,
+    /// Identified on a bank statement line already booked to unidentified receipts: Dr
+    /// suspense; cash application applies it itself (`apply_rule = 'matched'`).
+    BankLine(&'a str),
+}
+
+pub struct NewPayment<'a> {
+    pub customer_id: &'a str,
+    pub amount: Money,
+    pub method: &'a str,
+    pub reference: Option<&'a str>,
+    pub received_on: &'a str,
+    pub functional: Currency,
+    pub fx_rate: o2c_core::fx::FxRate,
+    pub source: PaymentSource<'a>,
+    pub invoice_ids: &'a [String],
+}
+
+/// Writes a payment as unapplied cash on the customer's account, with its journal entry and its
+/// `payment.received` event.
+pub fn insert_in_tx(conn: &mut dyn Conn, ctx: &Ctx, p: &NewPayment<'_>) -> Result<PaymentId> {
+    let id = PaymentId::generate(ctx.ids.as_ref());
+    let (apply_rule, bank_line) = match p.source {
+        PaymentSource::Direct => ("auto", None),
+        PaymentSource::BankLine(t) => ("matched", Some(t)),
+    };
+    conn.execute(
+        "INSERT INTO payments (id, customer_id, amount_minor, currency, method, reference, received_on, unapplied_minor, created_at, fx_rate, apply_rule, bank_transaction_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $3, $8, $9, $10, $11)",
+        params![id.as_str(), p.customer_id, p.amount.minor(), p.amount.currency().code(), p.method, p.reference, p.received_on, ctx.timestamp(), crate::fx::to_column(p.fx_rate), apply_rule, bank_line],
+    )?;
+    let entry = match p.source {
+        PaymentSource::Direct => o2c_core::ledger::payment_received(id.as_str(), p.amount)?,
+        PaymentSource::BankLine(_) => o2c_core::ledger::receipt_identified(id.as_str(), p.amount)?,
+    };
     ledger::post(
         conn,
         ctx,
-        &o2c_core::ledger::payment_received(id.as_str(), amount)?.translate(
-            functional,
-            fx_rate,
-            &[],
-        )?,
-        Some(&cust.id),
+        &entry.translate(p.functional, p.fx_rate, &[])?,
+        Some(p.customer_id),
     )?;
-    adjust_balances(conn, &cust.id, 0, 0, amount.minor())?;
+    adjust_balances(conn, p.customer_id, 0, 0, p.amount.minor())?;
     event::emit(
         conn,
         ctx,
@@ -127,11 +174,11 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
             aggregate_type: "payment",
             aggregate_id: id.as_str(),
             order_id: None,
-            customer_id: Some(&cust.id),
-            data: json!({"amount": amount, "method": method, "reference": r.reference, "invoice_ids": r.invoice_ids}),
+            customer_id: Some(p.customer_id),
+            data: json!({"amount": p.amount, "method": p.method, "reference": p.reference, "invoice_ids": p.invoice_ids, "bank_transaction_id": bank_line}),
         },
     )?;
-    get(conn, id.as_str())
+    Ok(id)
 }
 
 /// Moves `amount` of a payment's unapplied cash onto an invoice.
@@ -288,10 +335,15 @@ pub fn auto_apply_in_tx(
 ) -> Result<()> {
     let p = conn
         .query_opt(
-            "SELECT customer_id, unapplied_minor FROM payments WHERE id = $1",
+            "SELECT customer_id, unapplied_minor, apply_rule FROM payments WHERE id = $1",
             params![payment_id],
         )?
         .ok_or_else(|| not_found("payment", payment_id))?;
+    if p.text(2) != "auto" {
+        // Cash application decided this payment's allocations itself; what it left is credit
+        // on the customer's account on purpose.
+        return Ok(());
+    }
     let customer_id = p.text(0);
     let mut items = Vec::new();
     for n in named {

@@ -89,6 +89,12 @@ pub enum DomainError {
         "no exchange rate for {currency} on or before {date}: import one with `o2c fx import` or PUT /api/v1/fx-rates"
     )]
     MissingFxRate { currency: Currency, date: String },
+    #[error("{0}")]
+    UnknownStatementFormat(String),
+    #[error("{0}")]
+    MalformedStatement(String),
+    #[error("{0}")]
+    AccountCurrencyMismatch(String),
 }
 
 impl DomainError {
@@ -119,6 +125,9 @@ impl DomainError {
             DomainError::CreditExceedsInvoice(_) => "credit-exceeds-invoice",
             DomainError::DocumentIncomplete(_) => "document-incomplete",
             DomainError::MissingFxRate { .. } => "missing-fx-rate",
+            DomainError::UnknownStatementFormat(_) => "unknown-statement-format",
+            DomainError::MalformedStatement(_) => "malformed-statement",
+            DomainError::AccountCurrencyMismatch(_) => "account-currency-mismatch",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",

@@ -154,14 +154,8 @@ mod tests {
         assert_eq!(FxRate::parse("1").unwrap(), FxRate::ONE);
         assert_eq!(FxRate::parse("0.8561000").unwrap().to_string(), "0.8561");
         assert_eq!(FxRate::parse("0"), Err(FxError::NotPositive));
-        assert!(matches!(
-            FxRate::parse("-1.2"),
-            Err(FxError::Malformed(_))
-        ));
-        assert!(matches!(
-            FxRate::parse("1,08"),
-            Err(FxError::Malformed(_))
-        ));
+        assert!(matches!(FxRate::parse("-1.2"), Err(FxError::Malformed(_))));
+        assert!(matches!(FxRate::parse("1,08"), Err(FxError::Malformed(_))));
         assert!(matches!(
             FxRate::parse("1.000000000001"),
             Err(FxError::TooPrecise(_))

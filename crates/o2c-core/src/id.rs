@@ -62,6 +62,11 @@ ids! {
     ApiKeyId => "key",
     CreditGroupId => "grp",
     CreditApplicationId => "cap",
+    BankAccountId => "bac",
+    BankStatementId => "bst",
+    BankTransactionId => "btx",
+    DeductionId => "ded",
+    RemittanceAdviceId => "rem",
 }
 
 #[cfg(test)]

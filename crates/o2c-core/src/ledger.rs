@@ -39,6 +39,19 @@ pub const CUSTOMER_CREDITS: Account = Account {
     name: "Unapplied cash (customer credits)",
     kind: AccountType::Liability,
 };
+/// Money on the bank statement that is not yet known to be whose: the cash-application
+/// exceptions queue. Its balance equals the unmatched incoming bank lines.
+pub const UNIDENTIFIED_RECEIPTS: Account = Account {
+    code: "2050",
+    name: "Unidentified receipts (suspense)",
+    kind: AccountType::Liability,
+};
+/// Receipts marked "not ours": owed back to whoever sent them.
+pub const RECEIPTS_TO_RETURN: Account = Account {
+    code: "2060",
+    name: "Receipts to be returned",
+    kind: AccountType::Liability,
+};
 pub const TAX_PAYABLE: Account = Account {
     code: "2100",
     name: "Output tax payable",
@@ -50,6 +63,18 @@ pub const SALES_REVENUE: Account = Account {
     kind: AccountType::Income,
 };
 
+/// Early-payment discounts customers took within their terms (a reduction of revenue).
+pub const DISCOUNTS_ALLOWED: Account = Account {
+    code: "4100",
+    name: "Early-payment discounts allowed",
+    kind: AccountType::Income,
+};
+/// Small short payments written off (bank charges, rounding) by the cash-application policy.
+pub const PAYMENT_DIFFERENCES: Account = Account {
+    code: "6890",
+    name: "Payment differences written off",
+    kind: AccountType::Expense,
+};
 /// Realised exchange differences: credit = gain, debit = loss. Only ever has an amount in the
 /// functional currency (its lines carry zero in the document currency).
 pub const FX_DIFFERENCES: Account = Account {
@@ -65,10 +90,20 @@ pub const CHART: &[Account] = &[
     TAX_PAYABLE,
     SALES_REVENUE,
     FX_DIFFERENCES,
+    UNIDENTIFIED_RECEIPTS,
+    RECEIPTS_TO_RETURN,
+    DISCOUNTS_ALLOWED,
+    PAYMENT_DIFFERENCES,
 ];
 
 /// Accounts holding money owed or held: converted exactly, never used to absorb rounding.
-const MONETARY: &[&str] = &[BANK.code, ACCOUNTS_RECEIVABLE.code, CUSTOMER_CREDITS.code];
+const MONETARY: &[&str] = &[
+    BANK.code,
+    ACCOUNTS_RECEIVABLE.code,
+    CUSTOMER_CREDITS.code,
+    UNIDENTIFIED_RECEIPTS.code,
+    RECEIPTS_TO_RETURN.code,
+];
 
 pub fn account(code: &str) -> Option<Account> {
     CHART.iter().copied().find(|a| a.code == code)
@@ -85,6 +120,16 @@ pub enum Template {
     CashApplied,
     #[serde(rename = "CREDIT_NOTE_ISSUED")]
     CreditNoteIssued,
+    #[serde(rename = "BANK_RECEIPT")]
+    BankReceipt,
+    #[serde(rename = "RECEIPT_IDENTIFIED")]
+    ReceiptIdentified,
+    #[serde(rename = "RECEIPT_NOT_OURS")]
+    ReceiptNotOurs,
+    #[serde(rename = "DISCOUNT_TAKEN")]
+    DiscountTaken,
+    #[serde(rename = "DIFFERENCE_WRITTEN_OFF")]
+    DifferenceWrittenOff,
 }
 
 impl Template {
@@ -94,6 +139,11 @@ impl Template {
             Template::PaymentReceived => "PAYMENT_RECEIVED",
             Template::CashApplied => "CASH_APPLIED",
             Template::CreditNoteIssued => "CREDIT_NOTE_ISSUED",
+            Template::BankReceipt => "BANK_RECEIPT",
+            Template::ReceiptIdentified => "RECEIPT_IDENTIFIED",
+            Template::ReceiptNotOurs => "RECEIPT_NOT_OURS",
+            Template::DiscountTaken => "DISCOUNT_TAKEN",
+            Template::DifferenceWrittenOff => "DIFFERENCE_WRITTEN_OFF",
         }
     }
 }
@@ -273,6 +323,80 @@ pub fn cash_applied(application_id: &str, amount: Money) -> Result<JournalEntry,
     )
 }
 
+/// BANK_RECEIPT: Dr bank / Cr unidentified receipts. Every incoming bank line, on import.
+pub fn bank_receipt(transaction_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::BankReceipt,
+        transaction_id,
+        BANK,
+        UNIDENTIFIED_RECEIPTS,
+        amount,
+    )
+}
+
+/// RECEIPT_IDENTIFIED: Dr unidentified receipts / Cr unapplied cash of the customer it came from.
+pub fn receipt_identified(payment_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::ReceiptIdentified,
+        payment_id,
+        UNIDENTIFIED_RECEIPTS,
+        CUSTOMER_CREDITS,
+        amount,
+    )
+}
+
+/// RECEIPT_NOT_OURS: Dr unidentified receipts / Cr receipts to be returned.
+pub fn receipt_not_ours(transaction_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::ReceiptNotOurs,
+        transaction_id,
+        UNIDENTIFIED_RECEIPTS,
+        RECEIPTS_TO_RETURN,
+        amount,
+    )
+}
+
+/// DISCOUNT_TAKEN: Dr discounts allowed / Cr receivables.
+pub fn discount_taken(invoice_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::DiscountTaken,
+        invoice_id,
+        DISCOUNTS_ALLOWED,
+        ACCOUNTS_RECEIVABLE,
+        amount,
+    )
+}
+
+/// DIFFERENCE_WRITTEN_OFF: Dr the write-off account (by default [`PAYMENT_DIFFERENCES`]) /
+/// Cr receivables.
+pub fn difference_written_off(
+    invoice_id: &str,
+    amount: Money,
+    account: Account,
+) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::DifferenceWrittenOff,
+        invoice_id,
+        account,
+        ACCOUNTS_RECEIVABLE,
+        amount,
+    )
+}
+
+fn two_lines(
+    template: Template,
+    document_id: &str,
+    dr: Account,
+    cr: Account,
+    amount: Money,
+) -> Result<JournalEntry, LedgerError> {
+    JournalEntry::new(
+        template,
+        document_id,
+        vec![debit(dr, amount), credit(cr, amount)?],
+    )
+}
+
 /// CASH_APPLIED across two rates: Dr unapplied cash at the payment's rate / Cr receivables at
 /// the invoice's rate, both in the document currency; the difference in the functional
 /// currency is the realised exchange gain (credit) or loss (debit).
@@ -407,7 +531,11 @@ mod tests {
         assert_eq!(doc, 0);
         // Same rate: no exchange line at all.
         let same = cash_applied_fx("app_2", usd, Currency::EUR, 100_000, 100_000).unwrap();
-        assert!(same.postings().iter().all(|p| p.account != FX_DIFFERENCES.code));
+        assert!(
+            same.postings()
+                .iter()
+                .all(|p| p.account != FX_DIFFERENCES.code)
+        );
     }
 
     proptest! {

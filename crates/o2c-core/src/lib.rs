@@ -12,6 +12,7 @@ pub mod id;
 pub mod inventory;
 pub mod invoice;
 pub mod ledger;
+pub mod matching;
 pub mod money;
 pub mod order;
 pub mod payment;

@@ -298,6 +298,20 @@ impl Serialize for Money {
     }
 }
 
+/// Reads what [`Serialize`] writes: `{"amount": "12.50", "currency": "EUR"}`, exactly.
+impl<'de> Deserialize<'de> for Money {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Wire {
+            amount: String,
+            currency: Currency,
+        }
+        let w = Wire::deserialize(d)?;
+        Money::parse(&w.amount, w.currency).map_err(serde::de::Error::custom)
+    }
+}
+
 /// A percentage held in basis points (19% = 1900), for tax rates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Percent {

@@ -93,6 +93,21 @@ pub fn router(app: App) -> Router {
         .route("/payments/{id}/applications", post(payment::apply))
         .route("/ledger/trial-balance", get(ledger::trial_balance))
         .route(
+            "/bank-statements",
+            // Statement files are large (a day of a busy account is tens of megabytes).
+            post(cash::import_statement)
+                .layer(axum::extract::DefaultBodyLimit::max(512 * 1024 * 1024)),
+        )
+        .route("/bank-lines", get(cash::list_lines))
+        .route("/bank-lines/{id}", get(cash::get_line))
+        .route("/bank-lines/{id}/accept", post(cash::accept))
+        .route("/bank-lines/{id}/split", post(cash::split))
+        .route("/bank-lines/{id}/not-ours", post(cash::not_ours))
+        .route("/cash/runs", post(cash::run_matching))
+        .route("/remittances", post(cash::import_remittance))
+        .route("/cash/policy", get(cash::get_policy).put(cash::set_policy))
+        .route("/cash/csv-mapping", put(cash::set_csv_mapping))
+        .route(
             "/fx-rates",
             get(ledger::list_fx_rates).put(ledger::set_fx_rates),
         )

@@ -53,6 +53,17 @@ pub const TABLE: &[(&str, u16, &str)] = &[
     ),
     ("missing-fx-rate", 422, "No exchange rate"),
     (
+        "unknown-statement-format",
+        422,
+        "Not a bank statement format o2c reads",
+    ),
+    ("malformed-statement", 422, "Malformed bank statement"),
+    (
+        "account-currency-mismatch",
+        422,
+        "The account does not hold this currency",
+    ),
+    (
         "document-incomplete",
         409,
         "The document breaks an EN 16931 rule",

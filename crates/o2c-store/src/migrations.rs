@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "requested delivery date", REQUESTED_DELIVERY),
     (5, "invoicing", INVOICING),
     (6, "fx", FX),
+    (7, "cash application", CASH_APPLICATION),
 ];
 
 const FOUNDATION: &str = r#"
@@ -402,6 +403,115 @@ CREATE INDEX orders_open_by_customer ON orders (customer_id) WHERE uninvoiced_mi
 
 /// Billing policies, price lists, the tax engine with validity dates, credit notes, document
 /// allowances and charges, consolidated invoices and invoice delivery.
+/// Bank statements and their lines, the matcher's decisions, payers learned from matches,
+/// deductions taken by customers, early-payment discount terms.
+const CASH_APPLICATION: &str = "
+CREATE TABLE bank_accounts (
+    id TEXT PRIMARY KEY,
+    account_key TEXT NOT NULL UNIQUE,
+    iban TEXT,
+    other_id TEXT,
+    name TEXT,
+    currency TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE bank_statements (
+    id TEXT PRIMARY KEY,
+    bank_account_id TEXT NOT NULL REFERENCES bank_accounts(id),
+    format TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    statement_id TEXT NOT NULL,
+    currency TEXT NOT NULL,
+    opening_minor BIGINT,
+    closing_minor BIGINT,
+    closing_on TEXT,
+    file_sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    warnings TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    UNIQUE (bank_account_id, message_id, statement_id)
+);
+CREATE TABLE bank_transactions (
+    id TEXT PRIMARY KEY,
+    statement_id TEXT NOT NULL REFERENCES bank_statements(id),
+    bank_account_id TEXT NOT NULL REFERENCES bank_accounts(id),
+    entry_no BIGINT NOT NULL,
+    tx_no BIGINT NOT NULL,
+    direction TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    value_date TEXT NOT NULL,
+    booking_date TEXT,
+    counterparty_name TEXT,
+    counterparty_account TEXT,
+    end_to_end_id TEXT,
+    bank_reference TEXT,
+    remittance TEXT NOT NULL,
+    structured_refs TEXT NOT NULL,
+    fx_rate TEXT,
+    match_status TEXT NOT NULL,
+    customer_id TEXT,
+    payment_id TEXT,
+    score BIGINT,
+    evidence TEXT,
+    reason TEXT,
+    suggestions TEXT,
+    decided_by TEXT,
+    decided_at TEXT,
+    UNIQUE (statement_id, entry_no, tx_no)
+);
+CREATE INDEX bank_transactions_by_status ON bank_transactions (match_status, value_date);
+CREATE INDEX bank_transactions_by_reference ON bank_transactions (bank_account_id, bank_reference) WHERE bank_reference IS NOT NULL;
+CREATE TABLE payer_accounts (
+    account TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    learned_from TEXT NOT NULL,
+    learned_by TEXT NOT NULL,
+    learned_at TEXT NOT NULL
+);
+CREATE INDEX payer_accounts_by_customer ON payer_accounts (customer_id);
+CREATE TABLE deductions (
+    id TEXT PRIMARY KEY,
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    bank_transaction_id TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX deductions_by_invoice ON deductions (invoice_id);
+CREATE TABLE remittance_advices (
+    id TEXT PRIMARY KEY,
+    advice_key TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    payer_name TEXT,
+    payer_id TEXT,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    effective_date TEXT,
+    trace_number TEXT,
+    invoice_numbers TEXT NOT NULL,
+    items TEXT NOT NULL,
+    status TEXT NOT NULL,
+    bank_transaction_id TEXT,
+    source TEXT NOT NULL,
+    imported_at TEXT NOT NULL
+);
+CREATE INDEX remittance_advices_open ON remittance_advices (currency, amount_minor) WHERE status = 'open';
+ALTER TABLE payments ADD COLUMN apply_rule TEXT NOT NULL DEFAULT 'auto';
+ALTER TABLE payments ADD COLUMN bank_transaction_id TEXT;
+CREATE UNIQUE INDEX payments_by_bank_transaction ON payments (bank_transaction_id) WHERE bank_transaction_id IS NOT NULL;
+ALTER TABLE customers ADD COLUMN early_discount_bp BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE customers ADD COLUMN early_discount_days BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN discount_bp BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN discount_until TEXT;
+ALTER TABLE invoices ADD COLUMN discount_taken_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN written_off_minor BIGINT NOT NULL DEFAULT 0;
+";
+
 /// Exchange rates by date and the functional-currency side of every posting. Lines written
 /// before this migration were all in the functional currency (o2c had no rates), so their
 /// functional amount is their amount.

@@ -78,6 +78,16 @@ pub enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// Import files: bank statements.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
+    /// Cash application: run the matcher, see the exceptions queue.
+    Cash {
+        #[command(subcommand)]
+        command: CashCommand,
+    },
     /// Exchange rates by date (units of a currency per one unit of the functional currency).
     Fx {
         #[command(subcommand)]
@@ -140,6 +150,46 @@ pub enum BillingCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// A bank statement: camt.053/054 (v2-v8), MT940, BAI2, or CSV with the saved mapping
+    /// (format detected from the content). Then applies the cash it can.
+    Statement {
+        file: std::path::PathBuf,
+        /// Parse and print the statements; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        json: bool,
+        /// Store the lines but do not run cash application.
+        #[arg(long)]
+        no_apply: bool,
+    },
+    /// Remittance advice naming the invoices a payment pays: X12 820 or CSV. Used by the next
+    /// cash application run to read its bank line.
+    Remittance {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CashCommand {
+    /// Match every waiting bank line now.
+    Run {
+        #[arg(long)]
+        json: bool,
+    },
+    /// The exceptions queue: lines waiting for a person, with the reason and suggestions.
+    Exceptions {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum FxCommand {
     /// Import rates from a CSV file: `date,currency,rate` rows, or the ECB layout
     /// (`Date,USD,JPY,…`, as in eurofxref.csv). All rows or none.
@@ -183,6 +233,18 @@ pub enum BenchCommand {
         shipments: usize,
         #[arg(long, default_value_t = 1_000)]
         customers: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Cash application against known truth: N open invoices, M noisy bank lines (as a
+    /// camt.053 import); lines/s, auto-applied share, precision and recall.
+    Cashapp {
+        #[arg(long, default_value_t = 1_000_000)]
+        invoices: usize,
+        #[arg(long, default_value_t = 100_000)]
+        payments: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
         #[arg(long)]
         json: bool,
     },
@@ -294,6 +356,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Fx { command } => fx(&cli.database, command).await,
+        Command::Import { command } => import(&cli.database, command).await,
+        Command::Cash { command } => cash(&cli.database, command).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -310,6 +374,181 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn cli_actor() -> Actor {
     Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
+}
+
+async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
+    use o2c_app::cash::{import, remittance, run};
+    let (file, dry_run, json, no_apply) = match command {
+        ImportCommand::Statement {
+            file,
+            dry_run,
+            json,
+            no_apply,
+        } => (file, dry_run, json, no_apply),
+        ImportCommand::Remittance { file, json } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let app = open(database)?;
+            let source = file.display().to_string();
+            let report = app
+                .write(cli_actor(), move |c, ctx| {
+                    remittance::import_in_tx(c, ctx, &bytes, &source)
+                })
+                .await
+                .with_context(|| {
+                    format!("{} was not imported; nothing was written", file.display())
+                })?;
+            if json {
+                return print_json(&report);
+            }
+            println!(
+                "{}: {} advice(s) naming {} invoice(s); {} already imported",
+                report.format, report.advices, report.invoices_named, report.duplicates
+            );
+            for w in &report.warnings {
+                println!("  warning: {w}");
+            }
+            return Ok(());
+        }
+    };
+    let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+    let app = open(database)?;
+    let name = file.display().to_string();
+    if dry_run {
+        let statements = app
+            .read(move |c| import::parse(c, &bytes))
+            .await
+            .with_context(|| format!("{name} was not imported"))?;
+        if json {
+            return print_json(&statements);
+        }
+        for st in &statements {
+            println!(
+                "{} statement {} of {} ({}): {} entries, opening {}, closing {}",
+                st.format.name(),
+                st.statement_id,
+                st.account
+                    .iban
+                    .as_deref()
+                    .or(st.account.other_id.as_deref())
+                    .unwrap_or("?"),
+                st.currency,
+                st.entries.len(),
+                st.opening_balance
+                    .map_or("-".into(), |b| b.amount.to_string()),
+                st.closing_balance
+                    .map_or("-".into(), |b| b.amount.to_string()),
+            );
+            for w in &st.warnings {
+                println!("  warning: {w}");
+            }
+        }
+        println!("dry run: nothing was written");
+        return Ok(());
+    }
+    let source = name.clone();
+    let report = app
+        .write(cli_actor(), move |c, ctx| {
+            import::import_in_tx(c, ctx, &bytes, &source)
+        })
+        .await
+        .with_context(|| format!("{name} was not imported; nothing was written"))?;
+    let matching = match no_apply {
+        true => None,
+        false => Some(run::run(&app, cli_actor()).await?),
+    };
+    if json {
+        return print_json(&serde_json::json!({"import": report, "matching": matching}));
+    }
+    for st in &report.statements {
+        if st.duplicate {
+            println!(
+                "{} statement {} of {}: already imported, nothing changed",
+                st.format, st.statement_id, st.account
+            );
+            continue;
+        }
+        println!(
+            "{} statement {} of {} ({}): {} incoming, {} outgoing, {} already known, {} not booked",
+            st.format,
+            st.statement_id,
+            st.account,
+            st.currency,
+            st.credits,
+            st.debits,
+            st.lines_already_known,
+            st.not_booked
+        );
+        for w in &st.warnings {
+            println!("  warning: {w}");
+        }
+    }
+    if let Some(m) = matching {
+        print_match_report(&m);
+    }
+    Ok(())
+}
+
+fn print_match_report(m: &o2c_app::cash::run::MatchReport) {
+    println!(
+        "cash application: {} line(s), {} applied, {} to the exceptions queue",
+        m.lines, m.applied, m.exceptions
+    );
+    for (kind, n) in &m.by_kind {
+        println!("  applied {kind}: {n}");
+    }
+    for (reason, n) in &m.by_reason {
+        println!("  exception {reason}: {n}");
+    }
+}
+
+async fn cash(database: &str, command: CashCommand) -> anyhow::Result<()> {
+    use o2c_app::cash::{exceptions, run};
+    let app = open(database)?;
+    match command {
+        CashCommand::Run { json } => {
+            let m = run::run(&app, cli_actor()).await?;
+            if json {
+                return print_json(&m);
+            }
+            print_match_report(&m);
+            Ok(())
+        }
+        CashCommand::Exceptions { limit, json } => {
+            let lines = app
+                .read(move |c| exceptions::list(c, "exception", limit, 0))
+                .await?;
+            if json {
+                return print_json(&lines);
+            }
+            for l in &lines {
+                println!(
+                    "{} {} {:>14} {:<30} {}",
+                    l.id,
+                    l.value_date,
+                    l.amount.to_string(),
+                    l.counterparty_name.as_deref().unwrap_or("-"),
+                    l.reason.as_deref().unwrap_or("")
+                );
+                if let Some(s) = l.suggestions.first() {
+                    let invoices: Vec<&str> = s
+                        .allocations
+                        .iter()
+                        .map(|a| a.invoice_number.as_str())
+                        .collect();
+                    println!(
+                        "    best suggestion: {} {} score {}: {}",
+                        s.customer_id,
+                        s.kind,
+                        s.score,
+                        invoices.join(", ")
+                    );
+                }
+            }
+            println!("{} line(s) waiting", lines.len());
+            Ok(())
+        }
+    }
 }
 
 async fn fx(database: &str, command: FxCommand) -> anyhow::Result<()> {
@@ -345,7 +584,10 @@ async fn fx(database: &str, command: FxCommand) -> anyhow::Result<()> {
             if json {
                 return print_json(&rates);
             }
-            println!("{:<10} {:<4} {:<4} {:>16}  SOURCE", "DATE", "BASE", "CUR", "RATE");
+            println!(
+                "{:<10} {:<4} {:<4} {:>16}  SOURCE",
+                "DATE", "BASE", "CUR", "RATE"
+            );
             for r in &rates {
                 println!(
                     "{:<10} {:<4} {:<4} {:>16}  {}",
@@ -629,6 +871,19 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             json,
         } => {
             let report = o2c_app::bench_billing::run(&app, shipments, customers).await?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report)
+            }
+        }
+        BenchCommand::Cashapp {
+            invoices,
+            payments,
+            seed,
+            json,
+        } => {
+            let report = o2c_app::bench_cash::run(&app, invoices, payments, seed).await?;
             if json {
                 print_json(&report)
             } else {

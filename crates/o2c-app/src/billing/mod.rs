@@ -197,6 +197,12 @@ pub struct BillingProfileRequest {
     /// auto (default), domestic, reverse_charge or export.
     #[serde(default)]
     pub tax_treatment: Option<String>,
+    /// Early-payment discount in percent ("2" for "2 % within 10 days").
+    #[serde(default)]
+    pub early_discount: Option<String>,
+    /// Days after the invoice date the early-payment discount may be taken.
+    #[serde(default)]
+    pub early_discount_days: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -211,6 +217,8 @@ pub struct BillingProfile {
     pub invoice_discount: Percent,
     pub price_list_id: Option<String>,
     pub tax_treatment: TaxTreatment,
+    pub early_discount: Percent,
+    pub early_discount_days: i64,
 }
 
 pub fn billing_profile(conn: &mut dyn Conn, customer_id: &str) -> Result<BillingProfile> {
@@ -226,7 +234,7 @@ pub fn billing_profile_with(
 ) -> Result<BillingProfile> {
     let r = conn
         .query_opt(
-            "SELECT vat_id, billing_email, billing_policy, invoice_discount_bp, price_list_id, tax_treatment FROM customers WHERE id = $1",
+            "SELECT vat_id, billing_email, billing_policy, invoice_discount_bp, price_list_id, tax_treatment, early_discount_bp, early_discount_days FROM customers WHERE id = $1",
             params![customer_id],
         )?
         .ok_or_else(|| not_found("customer", customer_id))?;
@@ -241,6 +249,8 @@ pub fn billing_profile_with(
         invoice_discount: Percent::from_basis_points(r.int(3)),
         price_list_id: r.opt_text(4),
         tax_treatment: TaxTreatment::parse(&r.text(5)).unwrap_or(TaxTreatment::Auto),
+        early_discount: Percent::from_basis_points(r.int(6)),
+        early_discount_days: r.int(7),
     })
 }
 
@@ -282,6 +292,21 @@ pub fn set_billing_profile_in_tx(
         None => Percent::from_basis_points(0),
         Some(d) => tax::parse_percent("invoice_discount", d)?,
     };
+    let early = match r.early_discount.as_deref() {
+        None => Percent::from_basis_points(0),
+        Some(d) => tax::parse_percent("early_discount", d)?,
+    };
+    let early_days = r.early_discount_days.unwrap_or(0);
+    if !(0..=365).contains(&early_days) {
+        return Err(DomainError::invalid("early_discount_days", "expected 0 to 365 days").into());
+    }
+    if early.basis_points() > 0 && early_days == 0 {
+        return Err(DomainError::invalid(
+            "early_discount_days",
+            "an early-payment discount needs the days it may be taken within",
+        )
+        .into());
+    }
     if treatment == TaxTreatment::ReverseCharge
         && r.vat_id.as_deref().is_none_or(|v| v.trim().is_empty())
     {
@@ -338,7 +363,7 @@ pub fn set_billing_profile_in_tx(
         None => None,
     };
     conn.execute(
-        "UPDATE customers SET vat_id = $2, billing_email = $3, billing_policy = $4, invoice_discount_bp = $5, price_list_id = $6, tax_treatment = $7 WHERE id = $1",
+        "UPDATE customers SET vat_id = $2, billing_email = $3, billing_policy = $4, invoice_discount_bp = $5, price_list_id = $6, tax_treatment = $7, early_discount_bp = $8, early_discount_days = $9 WHERE id = $1",
         params![
             customer_id,
             vat_id.as_deref(),
@@ -346,7 +371,9 @@ pub fn set_billing_profile_in_tx(
             policy.map(|p| p.as_str()),
             discount.basis_points(),
             price_list_id.as_deref(),
-            treatment.as_str()
+            treatment.as_str(),
+            early.basis_points(),
+            early_days
         ],
     )?;
     billing_profile(conn, customer_id)

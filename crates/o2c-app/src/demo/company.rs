@@ -110,6 +110,9 @@ pub(super) async fn master_data(app: &App, rng: &mut Rng, opts: &DemoOptions) ->
                 invoice_discount: (i % 11 == 5).then(|| "2".into()),
                 price_list_id: None,
                 tax_treatment: None,
+                // Every fourth customer may take 2 % within 10 days.
+                early_discount: (i % 4 == 1).then(|| "2".into()),
+                early_discount_days: (i % 4 == 1).then_some(10),
             };
             crate::billing::set_billing_profile_in_tx(c, ctx, id, &r)?;
         }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod billing;
+pub mod cash;
 pub mod credit;
 pub mod customer;
 pub mod inventory;

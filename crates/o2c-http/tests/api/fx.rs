@@ -76,8 +76,16 @@ async fn a_dollar_invoice_paid_in_two_parts_books_the_realised_exchange_differen
     assert_eq!(p["fx_rate"], "1.2");
     t.settle().await;
     let (_, tb) = t.get("receivables", "/api/v1/ledger/trial-balance").await;
-    assert_eq!(functional_balance(&tb, "4900"), -167, "a gain is a credit: {tb:#}");
-    assert_eq!(functional_balance(&tb, "1100"), 5_600, "70.00 USD open at 1.25");
+    assert_eq!(
+        functional_balance(&tb, "4900"),
+        -167,
+        "a gain is a credit: {tb:#}"
+    );
+    assert_eq!(
+        functional_balance(&tb, "1100"),
+        5_600,
+        "70.00 USD open at 1.25"
+    );
     t.assert_books_balance().await;
 
     // Then weaker (1.30): the remaining 70.00 USD is 53.85 EUR against 56.00 EUR booked,
@@ -123,7 +131,11 @@ async fn bad_rates_and_missing_rates_are_refused_and_change_nothing(t: &TestApp)
     assert_eq!(t.account(&usd).await, before, "nothing was written");
 
     // A CSV body with one bad row: the error names the line and column; no rate is stored.
-    let csv = format!("date,currency,rate\n{},USD,1.08\n{},USD,1.0x\n", t.today(), t.today());
+    let csv = format!(
+        "date,currency,rate\n{},USD,1.08\n{},USD,1.0x\n",
+        t.today(),
+        t.today()
+    );
     let resp = t
         .client
         .put(t.url("/api/v1/fx-rates"))
@@ -136,7 +148,10 @@ async fn bad_rates_and_missing_rates_are_refused_and_change_nothing(t: &TestApp)
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let b: Value = resp.json().await.unwrap();
     assert!(
-        b["detail"].as_str().unwrap().contains("line 3, column rate"),
+        b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("line 3, column rate"),
         "{b}"
     );
     let (_, rates) = t.get("admin", "/api/v1/fx-rates").await;
@@ -144,9 +159,18 @@ async fn bad_rates_and_missing_rates_are_refused_and_change_nothing(t: &TestApp)
 
     // A rate for the functional currency itself, and a zero rate, are refused by field.
     for (rate, field) in [
-        (json!({"currency": "EUR", "date": t.today(), "rate": "1"}), "rates[0].currency"),
-        (json!({"currency": "USD", "date": t.today(), "rate": "0"}), "rates[0].rate"),
-        (json!({"currency": "USD", "date": "23.11.2026", "rate": "1.1"}), "rates[0].date"),
+        (
+            json!({"currency": "EUR", "date": t.today(), "rate": "1"}),
+            "rates[0].currency",
+        ),
+        (
+            json!({"currency": "USD", "date": t.today(), "rate": "0"}),
+            "rates[0].rate",
+        ),
+        (
+            json!({"currency": "USD", "date": "23.11.2026", "rate": "1.1"}),
+            "rates[0].date",
+        ),
     ] {
         let (s, b) = t
             .put("receivables", "/api/v1/fx-rates", json!({"rates": [rate]}))
@@ -161,7 +185,10 @@ async fn bad_rates_and_missing_rates_are_refused_and_change_nothing(t: &TestApp)
         .put(t.url("/api/v1/fx-rates"))
         .bearer_auth(t.key("receivables"))
         .header("content-type", "text/csv")
-        .body(format!("Date, USD, JPY, \n{}, 1.0823, 162.45, \n", t.today()))
+        .body(format!(
+            "Date, USD, JPY, \n{}, 1.0823, 162.45, \n",
+            t.today()
+        ))
         .send()
         .await
         .unwrap();
@@ -189,6 +216,12 @@ async fn bad_rates_and_missing_rates_are_refused_and_change_nothing(t: &TestApp)
     company["functional_currency"] = json!("USD");
     let (s, b) = t.put("admin", "/api/v1/company", company).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
-    assert!(b["detail"].as_str().unwrap().contains("functional currency"), "{b}");
+    assert!(
+        b["detail"]
+            .as_str()
+            .unwrap()
+            .contains("functional currency"),
+        "{b}"
+    );
     t.assert_books_balance().await;
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod access;
 mod billing;
+mod cash;
 mod branches;
 mod concurrency;
 mod credit;

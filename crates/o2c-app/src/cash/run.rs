@@ -1,0 +1,326 @@
+//! The matching run: every unmatched incoming bank line, against the open items, in batches.
+
+use super::apply::{self, LineDecision};
+use crate::error::Result;
+use crate::{App, Conn};
+use chrono::NaiveDate;
+use o2c_core::matching::{
+    CustomerKey, Decision, EarlyDiscount, ItemKey, MatchIndex, OpenItem, PayerProfile, Payment,
+    Policy, SettlementKind, propose,
+};
+use o2c_core::{Actor, Currency, Money, Percent};
+use o2c_store::params;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Lines decided per write transaction: small enough to keep the writer available to others.
+const BATCH: usize = 500;
+
+/// What a run did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct MatchReport {
+    pub lines: usize,
+    pub applied: usize,
+    pub exceptions: usize,
+    /// Applied lines per kind of settlement (exact, discount, written_off, deduction, partial,
+    /// overpayment).
+    pub by_kind: BTreeMap<String, usize>,
+    /// Exceptions per reason.
+    pub by_reason: BTreeMap<String, usize>,
+    pub open_items: usize,
+    pub millis_loading: u128,
+    pub millis_matching: u128,
+    pub millis_booking: u128,
+}
+
+/// The open items and payers as the matcher sees them, with the way back to the store's ids.
+pub struct Book {
+    pub index: MatchIndex,
+    pub invoice_ids: Vec<String>,
+    pub invoice_numbers: Vec<String>,
+    pub currencies: Vec<Currency>,
+    pub customer_ids: Vec<String>,
+}
+
+impl Book {
+    pub fn invoice(&self, k: ItemKey) -> &str {
+        &self.invoice_ids[k.0 as usize]
+    }
+    pub fn customer(&self, k: CustomerKey) -> &str {
+        &self.customer_ids[k.0 as usize]
+    }
+}
+
+/// Loads every open invoice (less what is held back as an open deduction) and every customer
+/// with the accounts it is known to pay from.
+pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
+    let mut customer_ids = Vec::new();
+    let mut customer_keys: HashMap<String, u64> = HashMap::new();
+    let mut payers = Vec::new();
+    let mut accounts: HashMap<String, Vec<String>> = HashMap::new();
+    for r in conn.query("SELECT account, customer_id FROM payer_accounts", params![])? {
+        accounts.entry(r.text(1)).or_default().push(r.text(0));
+    }
+    for r in conn.query("SELECT id, name FROM customers ORDER BY id", params![])? {
+        let key = customer_ids.len() as u64;
+        let id = r.text(0);
+        payers.push(PayerProfile {
+            key: CustomerKey(key),
+            name: r.text(1),
+            accounts: accounts.remove(&id).unwrap_or_default(),
+        });
+        customer_keys.insert(id.clone(), key);
+        customer_ids.push(id);
+    }
+    let mut held: HashMap<String, i64> = HashMap::new();
+    for r in conn.query(
+        "SELECT invoice_id, CAST(SUM(amount_minor) AS BIGINT) FROM deductions WHERE status = 'open' GROUP BY invoice_id",
+        params![],
+    )? {
+        held.insert(r.text(0), r.int(1));
+    }
+    let mut refs: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
+    for r in conn.query(
+        "SELECT io.invoice_id, io.order_id, o.customer_reference FROM invoice_orders io
+           JOIN invoices i ON i.id = io.invoice_id JOIN orders o ON o.id = io.order_id
+         WHERE i.open_minor > 0",
+        params![],
+    )? {
+        let e = refs.entry(r.text(0)).or_default();
+        e.0.push(r.text(1));
+        if let Some(po) = r.opt_text(2).filter(|p| !p.trim().is_empty()) {
+            e.1.push(po);
+        }
+    }
+    let rows = conn.query(
+        "SELECT i.id, i.number, i.customer_id, i.currency, i.open_minor, i.gross_minor, i.issued_on, i.due_on,
+                i.discount_bp, i.discount_until, i.order_id, o.customer_reference
+         FROM invoices i LEFT JOIN orders o ON o.id = i.order_id
+         WHERE i.open_minor > 0 AND i.kind = 'invoice'",
+        params![],
+    )?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut invoice_ids = Vec::with_capacity(rows.len());
+    let mut invoice_numbers = Vec::with_capacity(rows.len());
+    let mut currencies = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = r.text(0);
+        let open = r.int(4) - held.get(&id).copied().unwrap_or(0);
+        let Some(&customer) = customer_keys.get(&r.text(2)) else {
+            continue;
+        };
+        if open <= 0 {
+            continue;
+        }
+        let cur = Currency::parse(&r.text(3))?;
+        let date = |i: usize| {
+            r.opt_text(i)
+                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+        };
+        let (order_refs, po_refs) = refs.remove(&id).unwrap_or_else(|| {
+            (
+                vec![r.text(10)],
+                r.opt_text(11)
+                    .filter(|p| !p.trim().is_empty())
+                    .into_iter()
+                    .collect(),
+            )
+        });
+        let discount = match (r.int(8), date(9)) {
+            (bp, Some(until)) if bp > 0 => Some(EarlyDiscount {
+                rate: Percent::from_basis_points(bp),
+                until,
+            }),
+            _ => None,
+        };
+        items.push(OpenItem {
+            key: ItemKey(invoice_ids.len() as u64),
+            customer: CustomerKey(customer),
+            number: r.text(1),
+            open: Money::new(open, cur),
+            total: Money::new(r.int(5), cur),
+            issued_on: date(6).unwrap_or(NaiveDate::MIN),
+            due_on: date(7).unwrap_or(NaiveDate::MIN),
+            discount,
+            order_refs,
+            po_refs,
+        });
+        invoice_numbers.push(r.text(1));
+        invoice_ids.push(id);
+        currencies.push(cur);
+    }
+    let index = MatchIndex::build(&items, &payers)
+        .map_err(|e| crate::error::AppError::Internal(format!("match index: {e}")))?;
+    Ok(Book {
+        index,
+        invoice_ids,
+        invoice_numbers,
+        currencies,
+        customer_ids,
+    })
+}
+
+/// One bank line as the matcher needs it.
+pub struct Line {
+    pub id: String,
+    pub bank_reference: String,
+    pub payment: Payment,
+}
+
+pub fn unmatched_lines(conn: &mut dyn Conn) -> Result<Vec<Line>> {
+    let rows = conn.query(
+        "SELECT id, amount_minor, currency, value_date, counterparty_name, counterparty_account, remittance, structured_refs, end_to_end_id, bank_reference
+         FROM bank_transactions WHERE match_status = 'unmatched' ORDER BY value_date, id",
+        params![],
+    )?;
+    rows.iter().map(line_from_row).collect()
+}
+
+pub(crate) fn line_from_row(r: &o2c_store::Row) -> Result<Line> {
+    let cur = Currency::parse(&r.text(2))?;
+    Ok(Line {
+        id: r.text(0),
+        bank_reference: r.opt_text(9).unwrap_or_default(),
+        payment: Payment {
+            amount: Money::new(r.int(1), cur),
+            value_date: NaiveDate::parse_from_str(&r.text(3), "%Y-%m-%d").unwrap_or(NaiveDate::MIN),
+            counterparty_name: r.opt_text(4).unwrap_or_default(),
+            counterparty_account: r.opt_text(5),
+            remittance: r
+                .text(6)
+                .split('\n')
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            structured_refs: serde_json::from_str(&r.text(7)).unwrap_or_default(),
+            end_to_end_id: r.opt_text(8),
+        },
+    })
+}
+
+/// Matches every unmatched line and books the decisions, a batch per transaction. The index is
+/// loaded once and kept current as settlements are booked, so several payments for one invoice
+/// in the same run see each other.
+pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
+    let started = std::time::Instant::now();
+    let (mut book, lines, policy, advices) = app
+        .read(|c| {
+            Ok((
+                load_book(c)?,
+                unmatched_lines(c)?,
+                super::policy(c)?.to_policy(),
+                super::remittance::open_advices(c)?,
+            ))
+        })
+        .await?;
+    let mut used_advices = HashSet::new();
+    let mut report = MatchReport {
+        lines: lines.len(),
+        open_items: book.index.len(),
+        millis_loading: started.elapsed().as_millis(),
+        ..MatchReport::default()
+    };
+    let mut matching = std::time::Duration::ZERO;
+    let mut booking = std::time::Duration::ZERO;
+    for chunk in lines.chunks(BATCH) {
+        let t = std::time::Instant::now();
+        let decisions = decide(&mut book, chunk, &policy, &advices, &mut used_advices);
+        matching += t.elapsed();
+        let t = std::time::Instant::now();
+        for d in &decisions {
+            match &d.decision {
+                Decision::AutoApply => {
+                    report.applied += 1;
+                    let kind = d.candidates[0].kind.clone();
+                    *report.by_kind.entry(kind).or_default() += 1;
+                }
+                Decision::Exception(reason) => {
+                    report.exceptions += 1;
+                    let key = serde_json::to_value(reason)?
+                        .get("reason")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or("other")
+                        .to_string();
+                    *report.by_reason.entry(key).or_default() += 1;
+                }
+            }
+        }
+        let batch: Vec<LineDecision> = decisions;
+        app.write(actor.clone(), move |c, ctx| {
+            apply::book_in_tx(c, ctx, &batch)
+        })
+        .await?;
+        booking += t.elapsed();
+    }
+    report.millis_matching = matching.as_millis();
+    report.millis_booking = booking.as_millis();
+    Ok(report)
+}
+
+/// The matcher's decisions for a batch, with the book's ids resolved; applied settlements are
+/// recorded in the index at once.
+fn decide(
+    book: &mut Book,
+    lines: &[Line],
+    policy: &Policy,
+    advices: &HashMap<(String, i64), Vec<super::remittance::OpenAdvice>>,
+    used_advices: &mut HashSet<String>,
+) -> Vec<LineDecision> {
+    let mut out = Vec::with_capacity(lines.len());
+    for line in lines {
+        // A remittance advice for the line names the invoices it pays.
+        let advice = super::remittance::advice_for(
+            advices,
+            used_advices,
+            &line.payment,
+            &line.bank_reference,
+        );
+        let augmented;
+        let payment = match advice {
+            Some(a) => {
+                let mut p = line.payment.clone();
+                p.structured_refs.extend(a.invoice_numbers.iter().cloned());
+                augmented = p;
+                &augmented
+            }
+            None => &line.payment,
+        };
+        let mut proposal = propose(&book.index, payment, policy);
+        if let Some(best) = proposal.applied() {
+            let currency_ok = best
+                .settlement
+                .items()
+                .all(|k| book.currencies[k.0 as usize] == line.payment.amount.currency());
+            if !currency_ok {
+                proposal.decision =
+                    Decision::Exception(o2c_core::matching::ExceptionReason::CurrencyDiffers);
+            } else if book.index.record(&best.settlement).is_err() {
+                proposal.decision = Decision::Exception(
+                    o2c_core::matching::ExceptionReason::ReferencedItemsSettled,
+                );
+            } else if let Some(account) = &line.payment.counterparty_account {
+                book.index.learn_account(account, best.customer);
+            }
+        }
+        let mut decision = apply::resolve(book, line, proposal);
+        if let Some(a) = advice
+            && decision.decision == Decision::AutoApply
+        {
+            used_advices.insert(a.id.clone());
+            decision.advice_id = Some(a.id.clone());
+        }
+        out.push(decision);
+    }
+    out
+}
+
+pub fn kind_name(k: SettlementKind) -> &'static str {
+    match k {
+        SettlementKind::Exact => "exact",
+        SettlementKind::Discount => "discount",
+        SettlementKind::WrittenOff => "written_off",
+        SettlementKind::Deduction => "deduction",
+        SettlementKind::Partial => "partial",
+        SettlementKind::Overpayment => "overpayment",
+    }
+}
