@@ -149,20 +149,38 @@ pub fn import_in_tx(
                 )))
                 .into());
             }
+            // An entry without dates counts on the statement's day.
+            let value_on = e
+                .value_date
+                .or(e.booking_date)
+                .or(st.closing_balance.map(|b| b.date))
+                .or(st.created_at.map(|t| t.date()))
+                .unwrap_or_else(|| ctx.today());
             if let Some(bank_ref) = &e.bank_reference
                 && conn
                     .query_opt(
                         "SELECT 1 FROM bank_transactions WHERE bank_account_id = $1 AND bank_reference = $2 AND value_date = $3",
-                        params![account_id.as_str(), bank_ref.as_str(), value_date(e).to_string()],
+                        params![account_id.as_str(), bank_ref.as_str(), value_on.to_string()],
                     )?
                     .is_some()
             {
                 r.lines_already_known += 1;
                 continue;
             }
-            let value_on = value_date(e);
             let rate = fx::rate_on(conn, functional, st.currency, &value_on.to_string())?;
             for (ti, t) in e.transactions.iter().enumerate() {
+                // A single payment may state the amount the payer instructed in its own
+                // currency; what reached the account is the entry's amount.
+                let single;
+                let t = if t.amount.currency() != st.currency && e.transactions.len() == 1 {
+                    single = o2c_bank::Transaction {
+                        amount: e.amount,
+                        ..t.clone()
+                    };
+                    &single
+                } else {
+                    t
+                };
                 if t.amount.currency() != st.currency {
                     return Err(DomainError::AccountCurrencyMismatch(at(&format!(
                         "transaction {} is in {}, the account in {}",
@@ -269,19 +287,14 @@ pub fn import_in_tx(
     Ok(report)
 }
 
-fn value_date(e: &o2c_bank::Entry) -> chrono::NaiveDate {
-    e.value_date
-        .or(e.booking_date)
-        .unwrap_or(chrono::NaiveDate::MIN)
-}
-
-/// The statement's account as one key: its IBAN, else the bank's other identifier.
+/// The statement's account as one key: its IBAN (else the bank's other identifier) and its
+/// currency, since one IBAN may hold several currencies.
 fn account_key(st: &Statement, index: usize) -> Result<String> {
     st.account
         .iban
         .as_deref()
         .or(st.account.other_id.as_deref())
-        .map(normalize_account)
+        .map(|a| format!("{}/{}", normalize_account(a), st.currency))
         .ok_or_else(|| {
             DomainError::MalformedStatement(format!(
                 "statement {}: no account identifier (IBAN or account number)",
