@@ -21,6 +21,7 @@ pub mod idempotency;
 pub mod inventory;
 pub mod invoice;
 pub mod ledger;
+pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod shipment;

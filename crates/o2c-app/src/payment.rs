@@ -357,6 +357,7 @@ pub fn auto_apply_in_tx(
     for (invoice_id, amount) in o2c_core::payment::allocate_oldest_first(p.int(1), &items) {
         apply_in_tx(conn, ctx, payment_id, &invoice_id, amount)?;
     }
+    crate::notify::payment_receipt_in_tx(conn, ctx, payment_id)?;
     Ok(())
 }
 

@@ -105,6 +105,10 @@ pub fn router(app: App) -> Router {
         .route("/bank-lines/{id}/not-ours", post(cash::not_ours))
         .route("/cash/runs", post(cash::run_matching))
         .route("/remittances", post(cash::import_remittance))
+        .route(
+            "/customers/{id}/notifications",
+            get(cash::customer_notifications),
+        )
         .route("/cash/policy", get(cash::get_policy).put(cash::set_policy))
         .route("/cash/csv-mapping", put(cash::set_csv_mapping))
         .route(

@@ -501,6 +501,24 @@ CREATE TABLE remittance_advices (
     imported_at TEXT NOT NULL
 );
 CREATE INDEX remittance_advices_open ON remittance_advices (currency, amount_minor) WHERE status = 'open';
+CREATE TABLE notifications (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    message_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX notifications_due ON notifications (status, next_attempt_at);
+CREATE INDEX notifications_by_customer ON notifications (customer_id, created_at);
 ALTER TABLE payments ADD COLUMN apply_rule TEXT NOT NULL DEFAULT 'auto';
 ALTER TABLE payments ADD COLUMN bank_transaction_id TEXT;
 CREATE UNIQUE INDEX payments_by_bank_transaction ON payments (bank_transaction_id) WHERE bank_transaction_id IS NOT NULL;

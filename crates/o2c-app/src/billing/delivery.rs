@@ -95,6 +95,9 @@ pub async fn requeue_interrupted(app: &crate::App) -> Result<usize> {
         Ok(c.execute(
             "UPDATE invoice_deliveries SET status = 'pending' WHERE status = 'sending'",
             &[],
+        )? + c.execute(
+            "UPDATE notifications SET status = 'pending' WHERE status = 'sending'",
+            &[],
         )?)
     })
     .await
@@ -255,6 +258,16 @@ pub async fn run_worker(app: crate::App, mailer: o2c_mail::Mailer) {
         tracing::error!(error = %e, "could not requeue interrupted deliveries");
     }
     loop {
+        match crate::notify::deliver_due(&app, &mailer, 50).await {
+            Ok(p) if p.sent + p.retrying + p.failed > 0 => tracing::info!(
+                sent = p.sent,
+                retrying = p.retrying,
+                failed = p.failed,
+                "customer notifications"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "customer notification pass failed"),
+        }
         match deliver_due(&app, &mailer, 50).await {
             Ok(p) if p.sent + p.retrying + p.failed > 0 => {
                 tracing::info!(

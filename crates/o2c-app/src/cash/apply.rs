@@ -278,6 +278,7 @@ pub fn apply_in_tx(
         "UPDATE bank_transactions SET match_status = 'applied', customer_id = $2, payment_id = $3, score = $4, evidence = $5, reason = NULL, decided_by = $6, decided_at = $7 WHERE id = $1",
         params![line_id, s.customer_id.as_str(), pid.as_str(), i64::from(s.score), serde_json::to_string(&s.evidence)?, ctx.actor.to_string(), ctx.timestamp()],
     )?;
+    crate::notify::payment_receipt_in_tx(conn, ctx, pid.as_str())?;
     event::emit(
         conn,
         ctx,

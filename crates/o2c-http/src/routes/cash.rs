@@ -208,6 +208,18 @@ pub async fn not_ours(
     .await
 }
 
+/// `GET /api/v1/customers/{id}/notifications`: receipts and notices sent (or waiting) to them.
+pub async fn customer_notifications(
+    State(s): State<ApiState>,
+    _: Staff<AnyRole>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(&s
+        .app
+        .read(move |c| o2c_app::notify::for_customer(c, &id))
+        .await?)
+}
+
 pub async fn get_policy(State(s): State<ApiState>, _: Staff<AnyRole>) -> ApiResult<Response> {
     ok(&s.app.read(cash::policy).await?)
 }

@@ -14,7 +14,8 @@ use std::time::Duration;
 both_stores!(
     an_issued_invoice_is_mailed_once_with_its_pdf_and_ubl,
     a_transient_refusal_is_retried_after_the_backoff,
-    a_permanent_refusal_fails_the_delivery_with_an_event
+    a_permanent_refusal_fails_the_delivery_with_an_event,
+    an_applied_payment_sends_a_receipt_with_what_it_paid_and_what_is_open
 );
 
 const BILLING_EMAIL: &str = "ap@kunde.example";
@@ -199,4 +200,65 @@ async fn a_permanent_refusal_fails_the_delivery_with_an_event(t: &TestApp) {
         "a failed delivery is not retried"
     );
     assert!(sink.messages().is_empty());
+}
+
+async fn an_applied_payment_sends_a_receipt_with_what_it_paid_and_what_is_open(t: &TestApp) {
+    let sink = SmtpSink::start();
+    let mailer = mailer(&sink);
+    t.company().await;
+    let customer = t.basic("100000.00", 10).await;
+    t.set_billing(&customer, json!({"billing_email": BILLING_EMAIL}))
+        .await;
+    let (_, first) = t.invoiced_order(&customer, &[("SKU-1", 2)]).await;
+    let (_, second) = t.invoiced_order(&customer, &[("SKU-1", 1)]).await;
+    let paid = t
+        .pay(
+            &customer,
+            first["gross"]["amount"].as_str().unwrap(),
+            &[first["id"].as_str().unwrap()],
+        )
+        .await;
+    t.settle().await;
+    let (s, notes) = t
+        .get(
+            "admin",
+            &format!("/api/v1/customers/{customer}/notifications"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let notes = notes.as_array().unwrap().clone();
+    assert_eq!(notes.len(), 1, "one receipt per payment: {notes:#?}");
+    let body = notes[0]["body"].as_str().unwrap();
+    assert!(
+        body.contains(first["number"].as_str().unwrap()) && body.contains("now settled"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Still open") && body.contains(second["number"].as_str().unwrap()),
+        "{body}"
+    );
+    assert_eq!(notes[0]["recipient"], BILLING_EMAIL);
+
+    // The invoice worker also sends receipts: the invoices' two mails and the receipt.
+    let before = sink.messages().len();
+    o2c_app::notify::deliver_due(&t.app, &mailer, 50)
+        .await
+        .unwrap();
+    let messages = sink.wait_for(before + 1, Duration::from_secs(5));
+    let receipt = messages
+        .iter()
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.starts_with("Payment received"))
+        })
+        .expect("receipt mailed");
+    assert_eq!(receipt.rcpt_to, vec![BILLING_EMAIL.to_string()]);
+    let (_, notes) = t
+        .get(
+            "admin",
+            &format!("/api/v1/customers/{customer}/notifications"),
+        )
+        .await;
+    assert_eq!(notes[0]["status"], "sent");
+    assert!(paid["id"].is_string());
 }
