@@ -76,6 +76,11 @@ impl DemoSummary {
             "  from the bank feed",
             &[&n(p.count), &money(&p.received), &money(&p.unapplied)],
         )?;
+        writeln!(
+            f,
+            "  bank statement lines: {} applied by cash application on its own, {} waiting in the exceptions queue",
+            p.bank_lines_applied_automatically, p.bank_lines_waiting
+        )?;
         writeln!(f)?;
         let c = &self.credit;
         row(f, "Credit decisions", &["count"])?;

@@ -7,6 +7,7 @@
 //!
 //! The data comes from a seeded generator: the same seed gives the same company.
 
+mod bank;
 mod company;
 mod display;
 mod generator;

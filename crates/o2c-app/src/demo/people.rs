@@ -147,9 +147,11 @@ pub(super) async fn receive_backordered(app: &App, rng: &mut Rng) -> Result<()> 
 /// some in part, a few too much, and some not yet.
 pub(super) async fn pay_invoices(app: &App, rng: &mut Rng, progress: &StageProgress) -> Result<()> {
     let sql =
-        "SELECT number, customer_id, open_minor FROM invoices WHERE open_minor > 0 ORDER BY number";
+        "SELECT i.number, i.customer_id, i.open_minor, c.name, i.payment_reference FROM invoices i
+               JOIN customers c ON c.id = i.customer_id WHERE i.open_minor > 0 ORDER BY i.number";
     let open = app.read(move |c| Ok(c.query(sql, params![])?)).await?;
     let mut payments = Vec::new();
+    let mut transfers = Vec::new();
     for r in open {
         let (number, open_minor) = (r.text(0), r.int(2));
         let (amount, named) = match rng.below(100) {
@@ -165,6 +167,21 @@ pub(super) async fn pay_invoices(app: &App, rng: &mut Rng, progress: &StageProgr
             "direct_debit",
             "card",
         ]);
+        if method == "bank_transfer" {
+            // Through the bank account and the day's statement: cash application decides.
+            let (remittance, with_rf) = match named {
+                true => super::bank::remittance_for(rng, &number),
+                false => (format!("Payment run {}", rng.between(100, 999)), false),
+            };
+            transfers.push(super::bank::Transfer {
+                customer_id: r.text(1),
+                customer_name: r.text(3),
+                amount_minor: amount,
+                remittance,
+                rf: r.opt_text(4).filter(|_| with_rf),
+            });
+            continue;
+        }
         let reference = match named {
             true => format!("Invoice {number}"),
             false => format!("Payment run {}", rng.between(100, 999)),
@@ -180,5 +197,6 @@ pub(super) async fn pay_invoices(app: &App, rng: &mut Rng, progress: &StageProgr
         };
         payments.push((Actor::ApiKey("bank-feed".into()), request));
     }
-    act(app, payments, pay, |d, t| progress.advance(6, d, t)).await
+    act(app, payments, pay, |d, t| progress.advance(6, d, t)).await?;
+    super::bank::statement(app, transfers).await.map(drop)
 }

@@ -55,6 +55,10 @@ pub struct PaymentFigures {
     pub received: Money,
     /// Cash received and not applied to any invoice (overpayments, mostly).
     pub unapplied: Money,
+    /// Bank statement lines applied by cash application on its own.
+    pub bank_lines_applied_automatically: i64,
+    /// Bank statement lines waiting in the exceptions queue for a person.
+    pub bank_lines_waiting: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -204,10 +208,18 @@ fn payment_figures(c: &mut dyn Conn) -> Result<PaymentFigures> {
                 CAST(COALESCE(SUM(unapplied_minor), 0) AS BIGINT) FROM payments",
         params![],
     )?;
+    let lines = c.query_one(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN match_status = 'applied' AND decided_by LIKE 'rule:%' THEN 1 ELSE 0 END), 0) AS BIGINT),
+                CAST(COALESCE(SUM(CASE WHEN match_status IN ('exception', 'unmatched') THEN 1 ELSE 0 END), 0) AS BIGINT)
+         FROM bank_transactions",
+        params![],
+    )?;
     Ok(PaymentFigures {
         count: r.int(0),
         received: eur(r.int(1)),
         unapplied: eur(r.int(2)),
+        bank_lines_applied_automatically: lines.int(0),
+        bank_lines_waiting: lines.int(1),
     })
 }
 
