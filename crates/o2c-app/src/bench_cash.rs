@@ -321,6 +321,16 @@ async fn seed_book(app: &App, sim: &o2c_core::matching::sim::Simulation) -> Resu
             now.into(),
             it.discount.map_or(0, |d| d.rate.basis_points()).into(),
             it.discount.map(|d| d.until.to_string()).into(),
+            it.order_refs
+                .iter()
+                .enumerate()
+                .map(|(n, o)| {
+                    let po = it.po_refs.get(n).or(it.po_refs.first());
+                    crate::cash::run::match_ref(o, po.map(String::as_str))
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                .into(),
         ]);
     }
     app.write(Actor::Rule("bench"), move |c, ctx| {
@@ -385,6 +395,7 @@ async fn seed_book(app: &App, sim: &o2c_core::matching::sim::Simulation) -> Resu
                     "created_at",
                     "discount_bp",
                     "discount_until",
+                    "match_refs",
                 ],
                 chunk,
             )?;

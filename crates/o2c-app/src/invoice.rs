@@ -173,14 +173,20 @@ pub fn issue_in_tx(
     let mut rates: BTreeMap<(String, TaxCategory), billing::tax::ResolvedTax> = BTreeMap::new();
     let mut lines_cache: BTreeMap<String, (order::OrderHead, Vec<order::LineRow>, Address, i64)> =
         BTreeMap::new();
+    // What cash application finds the invoice by besides its number: orders and PO numbers.
+    let mut match_refs: Vec<String> = Vec::new();
     for ((order_id, line_no), (sid, qty)) in &shipped {
         if !lines_cache.contains_key(order_id) {
             let (head, lines) = order::lines_for_update(conn, order_id)?;
             let o = conn.query_one(
-                "SELECT ship_to, freight_minor - freight_invoiced FROM orders WHERE id = $1",
+                "SELECT ship_to, freight_minor - freight_invoiced, customer_reference FROM orders WHERE id = $1",
                 params![order_id.as_str()],
             )?;
             let ship_to: Address = serde_json::from_str(&o.text(0))?;
+            match_refs.push(crate::cash::run::match_ref(
+                order_id,
+                o.opt_text(2).as_deref(),
+            ));
             lines_cache.insert(order_id.clone(), (head, lines, ship_to, o.int(1)));
             parts.push(OrderPart {
                 order_id: order_id.clone(),
@@ -284,8 +290,8 @@ pub fn issue_in_tx(
         (policy == BillingPolicy::PerShipment && claimed.len() == 1).then(|| claimed[0].clone());
     conn.execute(
         "INSERT INTO invoices (id, number, customer_id, order_id, shipment_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status, created_at,
-                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, fx_rate, discount_bp, discount_until)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18, $19, $20, $21)",
+                               kind, payment_reference, line_net_minor, allowances_minor, charges_minor, billing_policy, fx_rate, discount_bp, discount_until, match_refs)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13, 'invoice', $14, $15, $16, $17, $18, $19, $20, $21, $22)",
         params![
             id.as_str(),
             number.as_str(),
@@ -307,7 +313,8 @@ pub fn issue_in_tx(
             policy.as_str(),
             crate::fx::to_column(fx_rate),
             early_bp,
-            (early_bp > 0).then(|| (today + chrono::Days::new(early_days.max(0) as u64)).to_string())
+            (early_bp > 0).then(|| (today + chrono::Days::new(early_days.max(0) as u64)).to_string()),
+            match_refs.join("\n")
         ],
     )?;
     conn.insert_rows("invoice_lines", LINE_COLUMNS, &line_rows)?;

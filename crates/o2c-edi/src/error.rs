@@ -231,6 +231,68 @@ pub enum EdiError {
         first_line: usize,
         first_value: String,
     },
+
+    // ----- purchase orders (X12 850, EDIFACT ORDERS)
+    /// [`crate::x12::po850::read_850`] was given another transaction set.
+    #[error("transaction set {set_id} is {description}, not a purchase order (850)")]
+    NotAPurchaseOrder {
+        set_id: String,
+        description: &'static str,
+    },
+    /// [`crate::edifact::orders::read_orders`] was given another message type.
+    #[error("message type {message_type} is {description}, not a purchase order (ORDERS)")]
+    NotAnOrdersMessage {
+        message_type: String,
+        description: &'static str,
+    },
+    /// An order without a segment it cannot do without (BEG, PO1 / BGM, LIN).
+    #[error("{document} `{control_number}` has no {segment} segment")]
+    MissingOrderSegment {
+        document: &'static str,
+        control_number: String,
+        segment: &'static str,
+    },
+    /// A quantity that is not a decimal number.
+    #[error("{at}: malformed quantity `{value}`: expected a decimal number")]
+    MalformedQuantity { at: Location, value: String },
+    /// An EDIFACT order line (LIN) without the quantity ordered (QTY+21).
+    #[error("{at}: the line has no ordered quantity ({expected})")]
+    MissingLineQuantity {
+        at: SegmentRef,
+        expected: &'static str,
+    },
+
+    // ----- EDIFACT interchange
+    /// The input does not start (after a BOM and white space) with UNA or UNB.
+    #[error("the input does not start with a UNA or UNB segment (it starts with `{found}`)")]
+    NoEdifactHeader { found: String },
+    /// A UNA service string advice whose characters cannot be used.
+    #[error("UNA `{found}`: {reason}")]
+    UnusableServiceCharacters { found: String, reason: &'static str },
+    /// Text where an EDIFACT segment should start that is not a segment tag.
+    #[error("{at}: `{text}` is not a segment tag (three letters)")]
+    NotASegmentTag { at: Position, text: String },
+    /// A required EDIFACT data element or component is absent or blank.
+    #[error("{at}: required but missing")]
+    MissingComponent { at: crate::edifact::ComponentRef },
+    /// An EDIFACT value that is not what its data element holds.
+    #[error("{at}: `{value}` is not {expected}")]
+    MalformedComponent {
+        at: crate::edifact::ComponentRef,
+        value: String,
+        expected: &'static str,
+    },
+    /// UNT 0062 ≠ UNH 0062 or UNE 0048 ≠ UNG 0048 (UNZ 0020 ≠ UNB 0020 is only a warning).
+    #[error("{at}: reference `{found}` does not match {header} `{expected}`")]
+    ReferenceMismatch {
+        at: SegmentRef,
+        found: String,
+        expected: String,
+        header: &'static str,
+    },
+    /// Something after an EDIFACT interchange's UNZ.
+    #[error("line {line}, byte {byte_offset}: content after UNZ, the end of the interchange")]
+    ContentAfterInterchange { line: usize, byte_offset: usize },
 }
 
 /// The header element a trailer's control number repeats.

@@ -12,12 +12,16 @@
 //! element, or the line and column.
 
 pub mod csv_remittance;
+pub mod edifact;
 pub mod error;
+pub mod order;
 pub mod remittance;
 mod values;
 pub mod x12;
 
 pub use csv_remittance::read_csv_remittances;
 pub use error::{EdiError, Location, Position, SegmentRef};
+pub use order::PurchaseOrder;
 pub use remittance::{Adjustment, Payment, Remittance, RemittanceItem, read_820, read_820s};
+pub use x12::po850::{read_850, read_850s};
 pub use x12::{Interchange, read_interchange, read_interchanges};

@@ -528,6 +528,7 @@ ALTER TABLE invoices ADD COLUMN discount_bp BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN discount_until TEXT;
 ALTER TABLE invoices ADD COLUMN discount_taken_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN written_off_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN match_refs TEXT;
 ";
 
 /// Exchange rates by date and the functional-currency side of every posting. Lines written

@@ -79,11 +79,12 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
     )? {
         held.insert(r.text(0), r.int(1));
     }
+    // Invoices written before `match_refs` existed find their orders through the join.
     let mut refs: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
     for r in conn.query(
         "SELECT io.invoice_id, io.order_id, o.customer_reference FROM invoice_orders io
            JOIN invoices i ON i.id = io.invoice_id JOIN orders o ON o.id = io.order_id
-         WHERE i.open_minor > 0",
+         WHERE i.open_minor > 0 AND i.match_refs IS NULL",
         params![],
     )? {
         let e = refs.entry(r.text(0)).or_default();
@@ -92,11 +93,18 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
             e.1.push(po);
         }
     }
+    // One pass over the table: most invoices of a large book are open, and reading them in
+    // storage order beats a million index probes (SQLite would pick the partial index).
+    let from = match conn.dialect() {
+        o2c_store::Dialect::Sqlite => "invoices NOT INDEXED",
+        o2c_store::Dialect::Postgres => "invoices",
+    };
     let rows = conn.query(
-        "SELECT i.id, i.number, i.customer_id, i.currency, i.open_minor, i.gross_minor, i.issued_on, i.due_on,
-                i.discount_bp, i.discount_until, i.order_id, o.customer_reference
-         FROM invoices i LEFT JOIN orders o ON o.id = i.order_id
-         WHERE i.open_minor > 0 AND i.kind = 'invoice'",
+        &format!(
+            "SELECT id, number, customer_id, currency, open_minor, gross_minor, issued_on, due_on,
+                    discount_bp, discount_until, order_id, match_refs
+             FROM {from} WHERE open_minor > 0 AND kind = 'invoice'"
+        ),
         params![],
     )?;
     let mut items = Vec::with_capacity(rows.len());
@@ -117,15 +125,12 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
             r.opt_text(i)
                 .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
         };
-        let (order_refs, po_refs) = refs.remove(&id).unwrap_or_else(|| {
-            (
-                vec![r.text(10)],
-                r.opt_text(11)
-                    .filter(|p| !p.trim().is_empty())
-                    .into_iter()
-                    .collect(),
-            )
-        });
+        let (order_refs, po_refs) = match r.opt_text(11) {
+            Some(m) => parse_match_refs(&m),
+            None => refs
+                .remove(&id)
+                .unwrap_or_else(|| (vec![r.text(10)], Vec::new())),
+        };
         let discount = match (r.int(8), date(9)) {
             (bp, Some(until)) if bp > 0 => Some(EarlyDiscount {
                 rate: Percent::from_basis_points(bp),
@@ -158,6 +163,26 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
         currencies,
         customer_ids,
     })
+}
+
+/// An order and its PO number as `invoices.match_refs` keeps them (one per line).
+pub fn match_ref(order_id: &str, po: Option<&str>) -> String {
+    let po = po.unwrap_or("").replace(['\t', '\n'], " ");
+    format!("{order_id}\t{}", po.trim())
+}
+
+fn parse_match_refs(s: &str) -> (Vec<String>, Vec<String>) {
+    let (mut orders, mut pos) = (Vec::new(), Vec::new());
+    for line in s.lines() {
+        let (order, po) = line.split_once('\t').unwrap_or((line, ""));
+        if !order.is_empty() {
+            orders.push(order.to_string());
+        }
+        if !po.is_empty() {
+            pos.push(po.to_string());
+        }
+    }
+    (orders, pos)
 }
 
 /// One bank line as the matcher needs it.

@@ -55,9 +55,14 @@
 //! - a missing control number, an unknown usage indicator (ISA15), a segment outside the
 //!   envelope where it belongs.
 
+pub mod ack855;
+pub mod asn856;
 mod delimiters;
 mod envelope;
+pub mod inv810;
+pub mod po850;
 mod segment;
+pub mod write;
 
 use chrono::{NaiveDate, NaiveTime};
 use serde::Serialize;
