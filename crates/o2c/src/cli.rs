@@ -180,6 +180,9 @@ pub enum CashCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Save the column mapping CSV statements are read with (a JSON file: delimiter, decimal
+    /// separator, date format, account IBAN, columns; see the README).
+    CsvMapping { file: std::path::PathBuf },
     /// The exceptions queue: lines waiting for a person, with the reason and suggestions.
     Exceptions {
         #[arg(long, default_value_t = 50)]
@@ -512,6 +515,18 @@ async fn cash(database: &str, command: CashCommand) -> anyhow::Result<()> {
                 return print_json(&m);
             }
             print_match_report(&m);
+            Ok(())
+        }
+        CashCommand::CsvMapping { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mapping: o2c_bank::CsvMapping = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a CSV mapping", file.display()))?;
+            app.write(cli_actor(), move |c, ctx| {
+                o2c_app::cash::set_csv_mapping_in_tx(c, ctx, mapping.clone())
+            })
+            .await?;
+            println!("saved: CSV statements are now read with {}", file.display());
             Ok(())
         }
         CashCommand::Exceptions { limit, json } => {

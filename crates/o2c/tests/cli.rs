@@ -20,7 +20,10 @@ impl Scratch {
     fn o2c(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_o2c"))
             .args(args)
-            .env("O2C_DATABASE_URL", format!("sqlite://{}", self.0.join("o2c.db").display()))
+            .env(
+                "O2C_DATABASE_URL",
+                format!("sqlite://{}", self.0.join("o2c.db").display()),
+            )
             .current_dir(&self.0)
             .output()
             .unwrap()
@@ -72,4 +75,87 @@ fn fx_import_takes_every_row_or_none_and_names_the_bad_line() {
     assert_eq!(rates[0]["rate"], "162.45");
     assert_eq!(rates[0]["date"], "2026-11-20");
     assert_eq!(rates[0]["base"], "EUR");
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../o2c-bank/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn statements_import_once_from_camt_and_from_csv_with_a_saved_mapping() {
+    let s = Scratch::new("statement");
+    // A dry run prints the parsed statement and writes nothing.
+    let out = s.o2c(&[
+        "import",
+        "statement",
+        &fixture("camt053_v8_batch.xml"),
+        "--dry-run",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let parsed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(parsed[0]["format"], "camt053", "{parsed:#}");
+    assert_eq!(
+        parsed[0]["entries"][0]["transactions"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let out = s.o2c(&["cash", "exceptions", "--json"]);
+    assert_eq!(text(&out.stdout).trim(), "[]", "the dry run wrote nothing");
+
+    let out = s.o2c(&["import", "statement", &fixture("camt053_v8_batch.xml")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let first = text(&out.stdout);
+    assert!(first.contains("incoming"), "{first}");
+    let out = s.o2c(&["import", "statement", &fixture("camt053_v8_batch.xml")]);
+    assert!(
+        text(&out.stdout).contains("already imported, nothing changed"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // CSV needs the mapping first, and says so.
+    let out = s.o2c(&["import", "statement", &fixture("csv_bank.csv")]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("mapping"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = s.o2c(&["cash", "csv-mapping", &fixture("csv_mapping.json")]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = s.o2c(&["import", "statement", &fixture("csv_bank.csv"), "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["import"]["statements"][0]["format"], "CSV",
+        "{report:#}"
+    );
+    assert_eq!(
+        report["import"]["new_lines"], 1,
+        "the incoming line; the fee is outgoing"
+    );
+
+    // A malformed statement is refused whole, naming the line.
+    let out = s.o2c(&[
+        "import",
+        "statement",
+        &fixture("mt940_malformed_amount.sta"),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("line 14"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("nothing was written"),
+        "{}",
+        text(&out.stderr)
+    );
 }
