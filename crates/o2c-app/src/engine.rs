@@ -67,7 +67,14 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::DiscountTaken
         | EventType::DifferenceWrittenOff
         | EventType::DeductionOpened
-        | EventType::RemittanceImported => None,
+        | EventType::RemittanceImported
+        | EventType::PaymentMethodsChanged
+        | EventType::CheckoutCreated
+        | EventType::CheckoutFailed
+        | EventType::SepaCollectionCreated
+        | EventType::PaymentReturned
+        | EventType::RefundPaid
+        | EventType::CustomerNotified => None,
     }
 }
 

@@ -68,6 +68,13 @@ event_types! {
     DiscountTaken => "invoice.discount_taken", reacted: false;
     DifferenceWrittenOff => "invoice.difference_written_off", reacted: false;
     DeductionOpened => "deduction.opened", reacted: false;
+    PaymentMethodsChanged => "customer.payment_methods_changed", reacted: false;
+    CheckoutCreated => "psp.checkout_created", reacted: false;
+    CheckoutFailed => "psp.checkout_failed", reacted: false;
+    SepaCollectionCreated => "sepa.collection_created", reacted: false;
+    PaymentReturned => "payment.returned", reacted: false;
+    RefundPaid => "payment.refunded", reacted: false;
+    CustomerNotified => "customer.notified", reacted: false;
     RemittanceImported => "remittance.imported", reacted: false;
 }
 

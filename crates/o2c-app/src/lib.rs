@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod notify;
 pub mod order;
 pub mod payment;
+pub mod psp;
 pub mod shipment;
 pub mod testing;
 

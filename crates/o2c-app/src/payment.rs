@@ -31,7 +31,14 @@ pub struct PaymentRequest {
     pub invoice_ids: Vec<String>,
 }
 
-const METHODS: &[&str] = &["bank_transfer", "card", "direct_debit", "cheque", "cash"];
+const METHODS: &[&str] = &[
+    "bank_transfer",
+    "card",
+    "direct_debit",
+    "cheque",
+    "cash",
+    "wallet",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Payment {
@@ -123,11 +130,17 @@ pub fn record_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PaymentRequest) -> Resul
 /// Where a payment's money is booked from, and who applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PaymentSource<'a> {
-    /// Recorded directly (API, PSP): Dr bank; the `cash.auto_apply` rule applies it.
+    /// Recorded directly (API): Dr bank; the `cash.auto_apply` rule applies it.
     Direct,
     /// Identified on a bank statement line already booked to unidentified receipts: Dr
     /// suspense; cash application applies it itself (`apply_rule = 'matched'`).
     BankLine(&'a str),
+    /// Captured by a payment-service provider (card, wallet): Dr PSP clearing; applied by
+    /// `cash.auto_apply` like a direct payment.
+    Psp,
+    /// Sent for collection in a SEPA direct-debit file: Dr direct debits in collection; applied
+    /// by `cash.auto_apply`.
+    DirectDebit,
 }
 
 pub struct NewPayment<'a> {
@@ -147,7 +160,7 @@ pub struct NewPayment<'a> {
 pub fn insert_in_tx(conn: &mut dyn Conn, ctx: &Ctx, p: &NewPayment<'_>) -> Result<PaymentId> {
     let id = PaymentId::generate(ctx.ids.as_ref());
     let (apply_rule, bank_line) = match p.source {
-        PaymentSource::Direct => ("auto", None),
+        PaymentSource::Direct | PaymentSource::Psp | PaymentSource::DirectDebit => ("auto", None),
         PaymentSource::BankLine(t) => ("matched", Some(t)),
     };
     conn.execute(
@@ -158,6 +171,8 @@ pub fn insert_in_tx(conn: &mut dyn Conn, ctx: &Ctx, p: &NewPayment<'_>) -> Resul
     let entry = match p.source {
         PaymentSource::Direct => o2c_core::ledger::payment_received(id.as_str(), p.amount)?,
         PaymentSource::BankLine(_) => o2c_core::ledger::receipt_identified(id.as_str(), p.amount)?,
+        PaymentSource::Psp => o2c_core::ledger::psp_settled(id.as_str(), p.amount)?,
+        PaymentSource::DirectDebit => o2c_core::ledger::debit_collected(id.as_str(), p.amount)?,
     };
     ledger::post(
         conn,

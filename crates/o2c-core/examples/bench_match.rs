@@ -25,18 +25,24 @@ fn main() {
         sim.lines.len(),
         t.elapsed().as_secs_f64()
     );
-    let t = Instant::now();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
     let mut index = MatchIndex::build(&sim.items, &sim.payers).expect("unique item keys");
-    println!("index built in {:.2} s", t.elapsed().as_secs_f64());
-    let policy = Policy::default();
-    let t = Instant::now();
-    let tally = replay(&mut index, &sim.lines, &policy);
-    let secs = t.elapsed().as_secs_f64();
     println!(
-        "matched {} lines in {:.2} s: {:.0} lines/s",
+        "index built in {:.2} s ({:.2} s of CPU)",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu
+    );
+    let policy = Policy::default();
+    let (t, cpu) = (Instant::now(), cpu_seconds());
+    let tally = replay(&mut index, &sim.lines, &policy);
+    let (secs, cpu) = (t.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    println!(
+        "matched {} lines in {:.2} s: {:.0} lines/s ({:.2} s of CPU: {:.0} lines per CPU second)",
         tally.lines,
         secs,
-        tally.lines as f64 / secs
+        tally.lines as f64 / secs,
+        cpu,
+        tally.lines as f64 / cpu
     );
     print!("{tally}");
     // BENCH_DETAIL=<reference style or "all">: the wrong applications and some exceptions.
@@ -53,12 +59,80 @@ fn main() {
         for (noise, n) in exc.iter().take(40) {
             println!("  {n:6}  {noise:?}");
         }
+        let mut by_kind: std::collections::BTreeMap<(&str, &str), (usize, usize)> =
+            Default::default();
+        for line in &sim.lines {
+            by_kind
+                .entry((line.noise.reference, line.noise.amount))
+                .or_default()
+                .0 += 1;
+        }
+        for (noise, n) in &tally.exceptions_by_noise {
+            by_kind
+                .entry((noise.reference, noise.amount))
+                .or_default()
+                .1 += n;
+        }
+        println!("\nexceptions by reference and amount style (lines, exceptions):");
+        for ((r, a), (lines, exc)) in &by_kind {
+            println!("  {r:12} {a:14} {lines:6} {exc:6}");
+        }
+        let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+        for (i, p) in &tally.exception_examples {
+            let n = &sim.lines[*i].noise;
+            if filter == "all" || n.reference == filter {
+                let r = format!("{:?}", p.decision);
+                let r = r
+                    .split([' ', '(', '{'])
+                    .take(2)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                *reasons
+                    .entry(format!("{} {} {}", n.amount, n.payer, r))
+                    .or_default() += 1;
+            }
+        }
+        let mut reasons: Vec<_> = reasons.into_iter().collect();
+        reasons.sort_by_key(|r| std::cmp::Reverse(r.1));
+        println!("\nreasons among the first exceptions:");
+        for (r, n) in reasons.iter().take(25) {
+            println!("  {n:5} {r}");
+        }
         let shown = |i: &usize| filter == "all" || sim.lines[*i].noise.reference == filter;
-        for (i, p) in tally.wrong_examples.iter().filter(|(i, _)| shown(i)).take(15) {
+        for (i, p) in tally
+            .wrong_examples
+            .iter()
+            .filter(|(i, _)| shown(i))
+            .take(15)
+        {
             println!("\nWRONG {}", describe(&sim.lines[*i], p));
         }
-        for (i, p) in tally.exception_examples.iter().filter(|(i, _)| shown(i)).take(15) {
+        for (i, p) in tally
+            .exception_examples
+            .iter()
+            .filter(|(i, _)| shown(i))
+            .take(15)
+        {
             println!("\nEXCEPTION {}", describe(&sim.lines[*i], p));
         }
     }
+}
+
+/// User and system time of this thread, from /proc on Linux (the machine may be shared, so
+/// wall time alone says little); NaN elsewhere.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else {
+        return f64::NAN;
+    };
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }

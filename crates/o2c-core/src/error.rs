@@ -95,6 +95,23 @@ pub enum DomainError {
     MalformedStatement(String),
     #[error("{0}")]
     AccountCurrencyMismatch(String),
+    #[error("webhook rejected: {0}")]
+    WebhookSignatureInvalid(String),
+    #[error("refunding {requested} exceeds the customer's unapplied cash of {available}")]
+    RefundExceedsUnappliedCash {
+        requested: String,
+        available: String,
+    },
+    #[error("{0}")]
+    SepaNotConfigured(String),
+    #[error("the collection file would be refused by the bank: {0}")]
+    CollectionFileInvalid(String),
+    #[error(
+        "{0}: looks like a card number; o2c never stores card numbers, send the payment provider's token instead"
+    )]
+    CardNumberNotAccepted(String),
+    #[error("the payment provider refused: {0}")]
+    PaymentProviderRefused(String),
 }
 
 impl DomainError {
@@ -128,6 +145,12 @@ impl DomainError {
             DomainError::UnknownStatementFormat(_) => "unknown-statement-format",
             DomainError::MalformedStatement(_) => "malformed-statement",
             DomainError::AccountCurrencyMismatch(_) => "account-currency-mismatch",
+            DomainError::WebhookSignatureInvalid(_) => "webhook-signature-invalid",
+            DomainError::RefundExceedsUnappliedCash { .. } => "refund-exceeds-unapplied-cash",
+            DomainError::SepaNotConfigured(_) => "sepa-not-configured",
+            DomainError::CollectionFileInvalid(_) => "collection-file-invalid",
+            DomainError::CardNumberNotAccepted(_) => "card-number-not-accepted",
+            DomainError::PaymentProviderRefused(_) => "payment-provider-refused",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",

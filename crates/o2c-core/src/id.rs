@@ -67,6 +67,11 @@ ids! {
     BankTransactionId => "btx",
     DeductionId => "ded",
     RemittanceAdviceId => "rem",
+    CheckoutSessionId => "cs",
+    SepaCollectionId => "sdd",
+    SepaDebitId => "ddb",
+    RefundId => "rfd",
+    PaymentReturnId => "ret",
 }
 
 #[cfg(test)]

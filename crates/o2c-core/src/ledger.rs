@@ -83,6 +83,27 @@ pub const FX_DIFFERENCES: Account = Account {
     kind: AccountType::Income,
 };
 
+/// Card and wallet payments captured by the payment-service provider and not yet paid out to
+/// the bank: the PSP's payout (less fees and refunds) moves it to [`BANK`].
+pub const PSP_CLEARING: Account = Account {
+    code: "1010",
+    name: "Card and wallet clearing (PSP)",
+    kind: AccountType::Asset,
+};
+/// SEPA direct debits sent to the bank for collection and not yet credited by it; a returned
+/// debit comes back out of it.
+pub const DIRECT_DEBITS_IN_COLLECTION: Account = Account {
+    code: "1020",
+    name: "Direct debits in collection",
+    kind: AccountType::Asset,
+};
+/// What the PSP and the bank charge for capturing, returning or refunding payments.
+pub const PAYMENT_FEES: Account = Account {
+    code: "6900",
+    name: "Payment fees",
+    kind: AccountType::Expense,
+};
+
 pub const CHART: &[Account] = &[
     BANK,
     ACCOUNTS_RECEIVABLE,
@@ -94,6 +115,9 @@ pub const CHART: &[Account] = &[
     RECEIPTS_TO_RETURN,
     DISCOUNTS_ALLOWED,
     PAYMENT_DIFFERENCES,
+    PSP_CLEARING,
+    DIRECT_DEBITS_IN_COLLECTION,
+    PAYMENT_FEES,
 ];
 
 /// Accounts holding money owed or held: converted exactly, never used to absorb rounding.
@@ -103,6 +127,8 @@ const MONETARY: &[&str] = &[
     CUSTOMER_CREDITS.code,
     UNIDENTIFIED_RECEIPTS.code,
     RECEIPTS_TO_RETURN.code,
+    PSP_CLEARING.code,
+    DIRECT_DEBITS_IN_COLLECTION.code,
 ];
 
 pub fn account(code: &str) -> Option<Account> {
@@ -130,6 +156,18 @@ pub enum Template {
     DiscountTaken,
     #[serde(rename = "DIFFERENCE_WRITTEN_OFF")]
     DifferenceWrittenOff,
+    #[serde(rename = "PSP_SETTLED")]
+    PspSettled,
+    #[serde(rename = "DEBIT_COLLECTED")]
+    DebitCollected,
+    #[serde(rename = "FEE_CHARGED")]
+    FeeCharged,
+    #[serde(rename = "REFUND_PAID")]
+    RefundPaid,
+    #[serde(rename = "PAYMENT_RETURNED")]
+    PaymentReturned,
+    #[serde(rename = "APPLICATION_REVERSED")]
+    ApplicationReversed,
 }
 
 impl Template {
@@ -144,6 +182,12 @@ impl Template {
             Template::ReceiptNotOurs => "RECEIPT_NOT_OURS",
             Template::DiscountTaken => "DISCOUNT_TAKEN",
             Template::DifferenceWrittenOff => "DIFFERENCE_WRITTEN_OFF",
+            Template::PspSettled => "PSP_SETTLED",
+            Template::DebitCollected => "DEBIT_COLLECTED",
+            Template::FeeCharged => "FEE_CHARGED",
+            Template::RefundPaid => "REFUND_PAID",
+            Template::PaymentReturned => "PAYMENT_RETURNED",
+            Template::ApplicationReversed => "APPLICATION_REVERSED",
         }
     }
 }
@@ -445,6 +489,111 @@ pub fn credit_note_issued(
     )
 }
 
+/// PSP_SETTLED: Dr PSP clearing / Cr unapplied cash: a card or wallet payment the provider
+/// captured for the customer; it pays out to the bank later.
+pub fn psp_settled(payment_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::PspSettled,
+        payment_id,
+        PSP_CLEARING,
+        CUSTOMER_CREDITS,
+        amount,
+    )
+}
+
+/// DEBIT_COLLECTED: Dr direct debits in collection / Cr unapplied cash: a SEPA debit sent to the
+/// bank in a collection file.
+pub fn debit_collected(payment_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::DebitCollected,
+        payment_id,
+        DIRECT_DEBITS_IN_COLLECTION,
+        CUSTOMER_CREDITS,
+        amount,
+    )
+}
+
+/// FEE_CHARGED: Dr payment fees / Cr the account the fee was taken from (PSP clearing for a
+/// capture fee, the bank or the collection account for a return charge).
+pub fn fee_charged(
+    document_id: &str,
+    amount: Money,
+    taken_from: Account,
+) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::FeeCharged,
+        document_id,
+        PAYMENT_FEES,
+        taken_from,
+        amount,
+    )
+}
+
+/// REFUND_PAID: Dr unapplied cash / Cr the account the money leaves by (bank for a transfer, PSP
+/// clearing for a refund to the card).
+pub fn refund_paid(
+    refund_id: &str,
+    amount: Money,
+    paid_from: Account,
+) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::RefundPaid,
+        refund_id,
+        CUSTOMER_CREDITS,
+        paid_from,
+        amount,
+    )
+}
+
+/// PAYMENT_RETURNED: Dr unapplied cash / Cr the account the payment was received into: a
+/// returned direct debit or a reversed card payment takes the money back out.
+pub fn payment_returned(
+    payment_id: &str,
+    amount: Money,
+    received_into: Account,
+) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::PaymentReturned,
+        payment_id,
+        CUSTOMER_CREDITS,
+        received_into,
+        amount,
+    )
+}
+
+/// APPLICATION_REVERSED: Dr receivables / Cr unapplied cash, the mirror of CASH_APPLIED when
+/// the payment behind an application comes back. `credits_increase` and `receivable_increase`
+/// are the functional amounts at the payment's and the invoice's rates (see
+/// [`FxRate::relief`]); their difference is an exchange difference, as on application.
+pub fn application_reversed_fx(
+    reversal_id: &str,
+    amount: Money,
+    functional: Currency,
+    credits_increase: i64,
+    receivable_increase: i64,
+) -> Result<JournalEntry, LedgerError> {
+    let entry = two_lines(
+        Template::ApplicationReversed,
+        reversal_id,
+        ACCOUNTS_RECEIVABLE,
+        CUSTOMER_CREDITS,
+        amount,
+    )?;
+    if entry.currency == functional {
+        return Ok(entry);
+    }
+    let mut entry = entry.translate(
+        functional,
+        FxRate::ONE,
+        &[
+            (ACCOUNTS_RECEIVABLE.code, receivable_increase),
+            (CUSTOMER_CREDITS.code, -credits_increase),
+        ],
+    )?;
+    entry.rate = FxRate::ONE;
+    Ok(entry)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,6 +687,31 @@ mod tests {
         );
     }
 
+    #[test]
+    fn reversing_an_application_undoes_it_in_both_currencies() {
+        let usd = Money::new(108_230, Currency::USD);
+        let paid = FxRate::parse("1.05")
+            .unwrap()
+            .to_functional(108_230, Currency::USD, Currency::EUR)
+            .unwrap();
+        let applied = cash_applied_fx("app_1", usd, Currency::EUR, paid, 100_000).unwrap();
+        let reversed = application_reversed_fx("app_1", usd, Currency::EUR, paid, 100_000).unwrap();
+        assert_eq!(functional_sum(&reversed), 0);
+        for account in [ACCOUNTS_RECEIVABLE, CUSTOMER_CREDITS, FX_DIFFERENCES] {
+            let net = |f: fn(&Posting) -> i64| -> i64 {
+                applied
+                    .postings()
+                    .iter()
+                    .chain(reversed.postings())
+                    .filter(|p| p.account == account.code)
+                    .map(f)
+                    .sum()
+            };
+            assert_eq!(net(|p| p.amount.minor()), 0, "{}", account.code);
+            assert_eq!(net(|p| p.functional_minor), 0, "{}", account.code);
+        }
+    }
+
     proptest! {
         #[test]
         fn translated_entries_balance_in_both_currencies(net in 0i64..1_000_000_000, tax in 0i64..100_000_000, rate in 1_000_000i64..2_000_000_000_000) {
@@ -558,6 +732,12 @@ mod tests {
                 payment_received("pay_1", eur(paid)),
                 cash_applied("app_1", eur(paid)),
                 credit_note_issued("crn_1", eur(net), eur(tax), eur(paid.min(net + tax))),
+                psp_settled("pay_1", eur(paid)),
+                debit_collected("pay_1", eur(paid)),
+                fee_charged("pay_1", eur(paid), PSP_CLEARING),
+                refund_paid("rfd_1", eur(paid), BANK),
+                payment_returned("pay_1", eur(paid), DIRECT_DEBITS_IN_COLLECTION),
+                application_reversed_fx("app_1", eur(paid), Currency::EUR, paid, paid),
             ] {
                 match entry {
                     Ok(e) => {

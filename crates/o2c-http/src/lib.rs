@@ -115,11 +115,32 @@ pub fn router(app: App) -> Router {
             "/fx-rates",
             get(ledger::list_fx_rates).put(ledger::set_fx_rates),
         )
+        // Payment capture: methods, hosted checkout and webhooks, SEPA, returns, refunds.
+        .route(
+            "/customers/{id}/payment-methods",
+            get(psp::get_methods).put(psp::set_methods),
+        )
+        .route("/invoices/{id}/checkout", post(psp::checkout))
+        .route("/checkout-sessions/{id}", get(psp::get_session))
+        .route("/psp/webhooks/{provider}", post(psp::webhook))
+        .route(
+            "/sepa/collections",
+            post(psp::collect).get(psp::collections),
+        )
+        .route("/sepa/collections/{id}", get(psp::collection))
+        .route("/payments/{id}/return", post(psp::return_payment))
+        .route("/customers/{id}/refunds", post(psp::refund))
+        .route("/refunds/{id}", get(psp::get_refund))
         .route("/api-keys", post(admin::create_key).get(admin::list_keys))
         .route("/engine/failures", get(admin::engine_failures));
     Router::new()
         .nest("/api/v1", api)
         .route("/health", get(|| async { "ok" }))
+        // The built-in test provider's hosted page (public, like a PSP's).
+        .route(
+            "/psp/local/checkout/{session}",
+            get(psp::local_page).post(psp::local_decide),
+        )
         .route("/problems/{code}", get(describe_problem))
         .fallback(|| async {
             Problem::new(

@@ -68,6 +68,32 @@ pub const TABLE: &[(&str, u16, &str)] = &[
         409,
         "The document breaks an EN 16931 rule",
     ),
+    (
+        "webhook-signature-invalid",
+        401,
+        "Webhook signature missing, wrong or too old",
+    ),
+    (
+        "refund-exceeds-unapplied-cash",
+        422,
+        "Refund exceeds the customer's unapplied cash",
+    ),
+    ("sepa-not-configured", 409, "SEPA direct debit not set up"),
+    (
+        "collection-file-invalid",
+        422,
+        "The collection file breaks a SEPA rule",
+    ),
+    (
+        "card-number-not-accepted",
+        422,
+        "Card numbers are not accepted",
+    ),
+    (
+        "payment-provider-refused",
+        502,
+        "The payment provider refused the request",
+    ),
     ("amount-out-of-range", 422, "Amount out of range"),
     ("malformed-amount", 422, "Malformed amount"),
     ("malformed-json", 400, "Malformed JSON"),
@@ -219,6 +245,15 @@ mod tests {
                 field: "a".into(),
                 source: MoneyError::MalformedAmount("x".into()),
             },
+            DomainError::WebhookSignatureInvalid("x".into()),
+            DomainError::RefundExceedsUnappliedCash {
+                requested: "1".into(),
+                available: "0".into(),
+            },
+            DomainError::SepaNotConfigured("x".into()),
+            DomainError::CollectionFileInvalid("x".into()),
+            DomainError::CardNumberNotAccepted("x".into()),
+            DomainError::PaymentProviderRefused("x".into()),
         ];
         for s in samples {
             assert!(

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "invoicing", INVOICING),
     (6, "fx", FX),
     (7, "cash application", CASH_APPLICATION),
+    (8, "payment capture", PAYMENT_CAPTURE),
 ];
 
 const FOUNDATION: &str = r#"
@@ -529,6 +530,7 @@ ALTER TABLE invoices ADD COLUMN discount_until TEXT;
 ALTER TABLE invoices ADD COLUMN discount_taken_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN written_off_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN match_refs TEXT;
+CREATE INDEX invoices_open_without_match_refs ON invoices (id) WHERE match_refs IS NULL AND open_minor > 0;
 ";
 
 /// Exchange rates by date and the functional-currency side of every posting. Lines written
@@ -681,6 +683,138 @@ CREATE TABLE invoice_deliveries (
     UNIQUE (invoice_id, channel)
 );
 CREATE INDEX invoice_deliveries_due ON invoice_deliveries (next_attempt_at) WHERE status = 'pending';
+";
+
+/// Customers' payment methods (provider tokens only, never card numbers) and SEPA mandates,
+/// hosted checkout sessions and the provider webhooks received (once each), SEPA collection
+/// files and their debits, returns and refunds.
+const PAYMENT_CAPTURE: &str = "
+CREATE TABLE payment_methods (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    position BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    is_default BIGINT NOT NULL DEFAULT 0,
+    provider TEXT,
+    token TEXT,
+    brand TEXT,
+    last4 TEXT,
+    wallet TEXT,
+    mandate_id TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, position)
+);
+CREATE TABLE sepa_mandates (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    mandate_id TEXT NOT NULL,
+    signed_on TEXT NOT NULL,
+    debtor_name TEXT NOT NULL,
+    iban TEXT NOT NULL,
+    bic TEXT,
+    scheme TEXT NOT NULL,
+    -- FRST until the first collection, RCUR after it.
+    sequence_type TEXT NOT NULL,
+    -- active, inactive (no longer among the customer's methods), revoked (a return said so).
+    status TEXT NOT NULL,
+    status_reason TEXT,
+    last_collected_on TEXT,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, mandate_id)
+);
+CREATE INDEX sepa_mandates_active ON sepa_mandates (customer_id) WHERE status = 'active';
+CREATE TABLE checkout_sessions (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    provider_session_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    invoice_ids TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL,
+    redirect_url TEXT NOT NULL,
+    payment_id TEXT,
+    provider_reference TEXT,
+    failure_reason TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (provider, provider_session_id)
+);
+CREATE INDEX checkout_sessions_by_customer ON checkout_sessions (customer_id, created_at);
+-- One row per provider event: a replayed webhook finds its row and books nothing.
+CREATE TABLE psp_webhook_events (
+    provider TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    session_id TEXT,
+    kind TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (provider, event_id)
+);
+ALTER TABLE payments ADD COLUMN provider TEXT;
+ALTER TABLE payments ADD COLUMN provider_reference TEXT;
+ALTER TABLE payments ADD COLUMN fee_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE payments ADD COLUMN returned_at TEXT;
+ALTER TABLE payments ADD COLUMN return_id TEXT;
+ALTER TABLE payment_applications ADD COLUMN reversed_by TEXT;
+CREATE TABLE sepa_collections (
+    id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE,
+    scheme TEXT NOT NULL,
+    cutoff_on TEXT NOT NULL,
+    collection_date TEXT NOT NULL,
+    debit_count BIGINT NOT NULL,
+    total_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    file TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE sepa_debits (
+    id TEXT PRIMARY KEY,
+    collection_id TEXT NOT NULL REFERENCES sepa_collections(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    invoice_id TEXT NOT NULL REFERENCES invoices(id),
+    payment_id TEXT NOT NULL REFERENCES payments(id),
+    mandate_id TEXT NOT NULL,
+    sequence_type TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    return_reason TEXT
+);
+-- An invoice is collected by direct debit once; after a return it is paid by transfer.
+CREATE UNIQUE INDEX sepa_debits_one_per_invoice ON sepa_debits (invoice_id);
+CREATE INDEX sepa_debits_by_collection ON sepa_debits (collection_id);
+CREATE TABLE payment_returns (
+    id TEXT PRIMARY KEY,
+    payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    reason_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    fee_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    reopened_invoice_ids TEXT NOT NULL,
+    returned_by TEXT NOT NULL,
+    returned_at TEXT NOT NULL
+);
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    refunded_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+-- The payments a refund took its money from, and how each part went back.
+CREATE TABLE refund_parts (
+    refund_id TEXT NOT NULL REFERENCES refunds(id),
+    payment_id TEXT NOT NULL REFERENCES payments(id),
+    amount_minor BIGINT NOT NULL,
+    route TEXT NOT NULL,
+    provider TEXT,
+    provider_refund_id TEXT,
+    PRIMARY KEY (refund_id, payment_id)
+);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

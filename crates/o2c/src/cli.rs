@@ -93,6 +93,16 @@ pub enum Command {
         #[command(subcommand)]
         command: FxCommand,
     },
+    /// Card and wallet payments through payment-service providers: checkout sessions.
+    Psp {
+        #[command(subcommand)]
+        command: PspCommand,
+    },
+    /// SEPA direct debit: collection files (pain.008) for invoices due.
+    Sepa {
+        #[command(subcommand)]
+        command: SepaCommand,
+    },
     /// Benchmarks (run on a fresh throw-away database unless --database is given explicitly).
     Bench {
         #[command(subcommand)]
@@ -361,6 +371,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fx { command } => fx(&cli.database, command).await,
         Command::Import { command } => import(&cli.database, command).await,
         Command::Cash { command } => cash(&cli.database, command).await,
+        Command::Psp { command } => psp(&cli.database, command).await,
+        Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -924,6 +936,124 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             } else {
                 print_text(&report)
             }
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PspCommand {
+    /// Recent hosted checkout sessions: invoice, amount, status, payment.
+    Sessions {
+        #[arg(long)]
+        customer: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SepaCommand {
+    /// One pain.008 file per scheme for every open invoice due on or before the date whose
+    /// customer has an active mandate; each debit is booked as a payment and applied.
+    Collect {
+        /// Collect what is due on or before this day (YYYY-MM-DD); also the collection date.
+        #[arg(long)]
+        on: String,
+        /// Where to write the file (a second scheme goes to FILE with `-b2b` before the extension).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+async fn psp(database: &str, command: PspCommand) -> anyhow::Result<()> {
+    let app = open(database)?;
+    match command {
+        PspCommand::Sessions {
+            customer,
+            limit,
+            json,
+        } => {
+            let sessions = app
+                .read(move |c| o2c_app::psp::list(c, customer.as_deref(), limit))
+                .await?;
+            if json {
+                return print_json(&sessions);
+            }
+            println!(
+                "{:<32} {:<8} {:<8} {:>14}  INVOICES / PAYMENT",
+                "SESSION", "PROVIDER", "STATUS", "AMOUNT"
+            );
+            for s in &sessions {
+                println!(
+                    "{:<32} {:<8} {:<8} {:>14}  {} {}",
+                    s.id,
+                    s.provider,
+                    s.status,
+                    s.amount.to_string(),
+                    s.invoice_ids.join(","),
+                    s.payment_id.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn sepa(database: &str, command: SepaCommand) -> anyhow::Result<()> {
+    let app = open(database)?;
+    match command {
+        SepaCommand::Collect { on, out, json } => {
+            let on = o2c_app::psp::sepa::parse_date("on", &on)?;
+            let made = app
+                .write(cli_actor(), move |c, ctx| {
+                    o2c_app::psp::sepa::collect_in_tx(c, ctx, on)
+                })
+                .await?;
+            let mut files = Vec::new();
+            for (n, c) in made.iter().enumerate() {
+                let Some(out) = &out else { break };
+                let path = match n {
+                    0 => out.clone(),
+                    _ => out.with_file_name(format!(
+                        "{}-{}.{}",
+                        out.file_stem().unwrap_or_default().to_string_lossy(),
+                        c.scheme.to_ascii_lowercase(),
+                        out.extension().unwrap_or_default().to_string_lossy()
+                    )),
+                };
+                let id = c.id.clone();
+                let xml = app
+                    .read(move |conn| o2c_app::psp::sepa::file(conn, &id))
+                    .await?;
+                std::fs::write(&path, xml)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                files.push(path);
+            }
+            if json {
+                return print_json(&made);
+            }
+            if made.is_empty() {
+                println!("nothing to collect on {on}");
+            }
+            for (n, c) in made.iter().enumerate() {
+                println!(
+                    "{} {}: {} debit(s), {} on {}{}",
+                    c.message_id,
+                    c.scheme,
+                    c.debit_count,
+                    c.total,
+                    c.collection_date,
+                    files
+                        .get(n)
+                        .map(|f| format!(" -> {}", f.display()))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(())
         }
     }
 }

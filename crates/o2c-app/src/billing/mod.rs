@@ -78,6 +78,10 @@ pub struct CompanyProfile {
     /// The currency the ledger is kept in.
     #[serde(default = "default_currency")]
     pub functional_currency: String,
+    /// The SEPA Creditor Identifier the direct-debit mandates name (`DE98ZZZ09999999999`);
+    /// needed to collect by direct debit.
+    #[serde(default)]
+    pub sepa_creditor_id: Option<String>,
 }
 
 fn default_policy() -> BillingPolicy {
@@ -111,6 +115,7 @@ impl CompanyProfile {
             bank_name: None,
             billing_policy: BillingPolicy::PerShipment,
             functional_currency: "EUR".into(),
+            sepa_creditor_id: None,
         }
     }
 
@@ -135,6 +140,21 @@ impl CompanyProfile {
                 return Err(DomainError::invalid("iban", "not a valid IBAN (check digits)").into());
             }
             self.iban = Some(compact.to_ascii_uppercase());
+        }
+        if let Some(id) = &self.sepa_creditor_id {
+            let compact: String = id
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if !o2c_docs::pain008::is_valid_creditor_id(&compact) {
+                return Err(DomainError::invalid(
+                    "sepa_creditor_id",
+                    "not a valid SEPA creditor identifier (e.g. DE98ZZZ09999999999: country, check digits, business code, national id)",
+                )
+                .into());
+            }
+            self.sepa_creditor_id = Some(compact);
         }
         Ok(self)
     }

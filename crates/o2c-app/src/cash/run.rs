@@ -82,9 +82,9 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
     // Invoices written before `match_refs` existed find their orders through the join.
     let mut refs: HashMap<String, (Vec<String>, Vec<String>)> = HashMap::new();
     for r in conn.query(
-        "SELECT io.invoice_id, io.order_id, o.customer_reference FROM invoice_orders io
-           JOIN invoices i ON i.id = io.invoice_id JOIN orders o ON o.id = io.order_id
-         WHERE i.open_minor > 0 AND i.match_refs IS NULL",
+        "SELECT io.invoice_id, io.order_id, o.customer_reference FROM invoices i
+           JOIN invoice_orders io ON io.invoice_id = i.id JOIN orders o ON o.id = io.order_id
+         WHERE i.match_refs IS NULL AND i.open_minor > 0",
         params![],
     )? {
         let e = refs.entry(r.text(0)).or_default();

@@ -21,7 +21,16 @@ pub(crate) fn subsets(
     max_solutions: usize,
     budget: u32,
 ) -> SubsetSearch {
-    if amounts.len() <= HALVES_UP_TO {
+    let positive = amounts.iter().filter(|&&a| a > 0);
+    let (count, total) = positive.fold((0usize, 0i64), |(n, t), &a| (n + 1, t.saturating_add(a)));
+    if target <= 0 || total < target || count < min_items {
+        return SubsetSearch {
+            solutions: Vec::new(),
+            complete: true,
+        };
+    }
+    // A few items at a time are cheaper to walk than to tabulate.
+    if amounts.len() <= HALVES_UP_TO && max_items > 3 {
         return halves(amounts, target, min_items.max(1), max_items, max_solutions);
     }
     walk(amounts, target, min_items, max_items, max_solutions, budget)
@@ -56,7 +65,12 @@ fn halves(
             if n < min_items || n > max_items {
                 continue;
             }
-            solutions.push((0..values.len()).filter(|&k| mask & (1 << k) != 0).map(|k| positive[k]).collect());
+            solutions.push(
+                (0..values.len())
+                    .filter(|&k| mask & (1 << k) != 0)
+                    .map(|k| positive[k])
+                    .collect(),
+            );
             if solutions.len() >= max_solutions {
                 break 'outer;
             }
@@ -232,7 +246,10 @@ mod tests {
         let r = subsets(&amounts, 1, 1, 12, 2, 50);
         assert!(r.solutions.is_empty() && r.complete, "pruned at once");
         let r = subsets(&amounts, 1_505, 1, 12, 2, 50);
-        assert!(r.solutions.is_empty() && !r.complete, "unreachable, not provably");
+        assert!(
+            r.solutions.is_empty() && !r.complete,
+            "unreachable, not provably"
+        );
     }
 
     #[test]
@@ -241,7 +258,11 @@ mod tests {
         let r = subsets(&amounts, 600, 2, 8, 5, 0);
         let mut s = r.solutions.clone();
         s.sort();
-        assert_eq!(s, vec![vec![0, 1, 2]], "600 alone is one item, below the minimum of two");
+        assert_eq!(
+            s,
+            vec![vec![0, 1, 2]],
+            "600 alone is one item, below the minimum of two"
+        );
         assert!(r.complete);
     }
 

@@ -4,29 +4,34 @@
 //! payer is known or named as. Each is scored by its evidence; the best is applied only when it
 //! is sure enough and clearly ahead of the next.
 
-use super::amount::{consecutive_runs, subsets};
-use super::extract::{self, Found, RefHit};
+use super::extract::{self, Found};
 use super::index::MatchIndex;
 use super::model::{Payment, Policy};
 use super::payer::{PayerName, similarity};
 use super::proposal::{
-    Candidate, Decision, Evidence, ExceptionReason, Proposal, RefKind, Settlement, SettlementKind,
+    Candidate, Decision, Evidence, ExceptionReason, Proposal, Settlement, SettlementKind,
 };
-use super::settle::{earned_discount, settle};
 
 /// Names less alike than this are not evidence at all.
 const MIN_NAME_SIMILARITY: f64 = 0.85;
+/// Names this alike identify a payer well enough to read its order numbers.
+const STRONG_NAME: f64 = 0.93;
 /// Customers a payer's name alone may point at.
-const MAX_NAMED_CUSTOMERS: usize = 3;
+pub(super) const MAX_NAMED_CUSTOMERS: usize = 3;
+/// An account that pays for more customers than this (a payment provider's) says nothing
+/// about which one paid.
+pub(super) const MAX_SHARED_ACCOUNT: usize = 5;
+/// Days an invoice may seem issued after the payment that pays it.
+pub(super) const ISSUE_DATE_SLACK_DAYS: u64 = 3;
 /// Items a cut-off remittance may have left out and a combination may put back.
-const MAX_FILL_ITEMS: usize = 3;
+pub(super) const MAX_FILL_ITEMS: usize = 3;
 /// A reference shared by more items than this is not read even for a known payer.
-const MAX_CROWD: usize = 512;
+pub(super) const MAX_CROWD: usize = 512;
 /// Named items whose every combination is tried when the payment does not pay them all.
-const MAX_PART_OF: usize = 10;
+pub(super) const MAX_PART_OF: usize = 10;
 
 /// Amounts that confirm the items: paid in full, less the discount, or less a small difference.
-fn fits(kind: SettlementKind) -> bool {
+pub(super) fn fits(kind: SettlementKind) -> bool {
     matches!(
         kind,
         SettlementKind::Exact | SettlementKind::Discount | SettlementKind::WrittenOff
@@ -46,36 +51,46 @@ pub fn propose(ix: &MatchIndex, payment: &Payment, policy: &Policy) -> Proposal 
     let mut m = Matcher::new(ix, payment, policy, &found);
     m.reference_candidates();
     m.amount_candidates();
+    m.typo_references();
     m.finish()
 }
 
-struct Draft {
-    customer: u32,
-    items: Vec<u32>,
-    settlement: Settlement,
-    evidence: Vec<Evidence>,
-    score: i32,
+pub(super) struct Draft {
+    pub(super) customer: u32,
+    pub(super) items: Vec<u32>,
+    pub(super) settlement: Settlement,
+    pub(super) evidence: Vec<Evidence>,
+    pub(super) score: i32,
     /// The part of the score about the items rather than the payer.
-    item_score: i32,
+    pub(super) item_score: i32,
 }
 
-struct Matcher<'a> {
-    ix: &'a MatchIndex,
-    payment: &'a Payment,
-    policy: &'a Policy,
-    found: &'a Found<'a>,
-    account_customers: &'a [u32],
-    payer_name: PayerName,
-    drafts: Vec<Draft>,
-    settled_refs: bool,
-    currency_differs: bool,
+pub(super) struct Matcher<'a> {
+    pub(super) ix: &'a MatchIndex,
+    pub(super) payment: &'a Payment,
+    pub(super) policy: &'a Policy,
+    pub(super) found: &'a Found<'a>,
+    pub(super) account_customers: &'a [u32],
+    pub(super) payer_name: PayerName,
+    pub(super) named: Option<Vec<(u32, f64)>>,
+    pub(super) name_shared: Option<bool>,
+    pub(super) drafts: Vec<Draft>,
+    pub(super) settled_refs: bool,
+    /// Customers with a settled item named by an order or running number.
+    pub(super) shared_refs: Vec<u32>,
+    pub(super) currency_differs: bool,
     /// The line names items by number, RF or order, in a way an amount alone must not
     /// override: see [`Matcher::named_items_stand`].
-    names_items: bool,
+    pub(super) names_items: bool,
 }
 
 impl<'a> Matcher<'a> {
-    fn new(ix: &'a MatchIndex, payment: &'a Payment, policy: &'a Policy, found: &'a Found<'a>) -> Self {
+    fn new(
+        ix: &'a MatchIndex,
+        payment: &'a Payment,
+        policy: &'a Policy,
+        found: &'a Found<'a>,
+    ) -> Self {
         Matcher {
             ix,
             payment,
@@ -86,273 +101,67 @@ impl<'a> Matcher<'a> {
                 .as_deref()
                 .map_or(&[], |a| ix.account_customers(a)),
             payer_name: PayerName::new(&payment.counterparty_name),
+            named: None,
+            name_shared: None,
             drafts: Vec::new(),
             settled_refs: false,
+            shared_refs: Vec::new(),
             currency_differs: false,
             names_items: false,
         }
     }
 
-    fn reference_candidates(&mut self) {
-        let mut groups: Vec<(u32, Vec<RefHit>)> = Vec::new();
-        let mut from_crowd: Vec<RefHit> = Vec::new();
-        for (kind, hits) in &self.found.crowded {
-            if !self.account_customers.is_empty() && hits.len() <= MAX_CROWD {
-                from_crowd.extend(
-                    hits.iter()
-                        .filter(|&i| self.account_customers.contains(&self.ix.customer_of[i as usize]))
-                        .map(|item| RefHit { item, kind: *kind }),
-                );
-            }
+    /// Customers the payer is known as: by account, or else by a name close to theirs.
+    pub(super) fn known_payers(&mut self) -> Vec<u32> {
+        if !self.account_customers.is_empty() {
+            return self.account_customers.to_vec();
         }
-        for hit in self.found.hits.iter().chain(&from_crowd) {
-            let it = &self.ix.items[hit.item as usize];
-            if it.currency != self.payment.amount.currency() {
-                self.currency_differs = true;
-            } else if it.open == 0 {
-                self.settled_refs |= hit.kind >= RefKind::InvoiceNumberMangled;
-            } else {
-                match groups.iter_mut().find(|(c, _)| *c == it.customer) {
-                    Some((_, g)) => match g.iter_mut().find(|h| h.item == hit.item) {
-                        Some(h) => h.kind = h.kind.max(hit.kind),
-                        None => g.push(*hit),
-                    },
-                    None => groups.push((it.customer, vec![*hit])),
-                }
-            }
-        }
-        for (customer, hits) in groups {
-            // Strong references first; weaker ones only widen the set when they add items.
-            let mut last_len = 0;
-            for floor in [RefKind::InvoiceNumberMangled, RefKind::PoDigits, RefKind::Sequence] {
-                let set: Vec<RefHit> = hits.iter().copied().filter(|h| h.kind >= floor).collect();
-                if set.len() > last_len {
-                    last_len = set.len();
-                    self.reference_plans(customer, &set);
-                }
-            }
-        }
-    }
-
-    fn reference_plans(&mut self, customer: u32, set: &[RefHit]) {
-        let items: Vec<u32> = set.iter().map(|h| h.item).collect();
-        let kind = set.iter().map(|h| h.kind).min().unwrap_or(RefKind::Sequence);
-        let Some((settlement, amount)) = settle(self.ix, &items, self.payment, self.policy) else {
-            return;
-        };
-        let reference = Evidence::Reference {
-            kind,
-            items: count(items.len()),
-        };
-        let settled_kind = settlement.kind;
-        let over = settlement.on_account.map(|m| m.minor());
-        let mut evidence = vec![reference, amount];
-        if !fits(settled_kind) && kind <= RefKind::PoNumber {
-            evidence.push(Evidence::AmountUnconfirmed);
-        }
-        self.push(customer, items.clone(), settlement, evidence);
-        match (settled_kind, over) {
-            (SettlementKind::Overpayment, Some(rest)) => self.fill(customer, &items, reference, rest),
-            (SettlementKind::Partial | SettlementKind::Deduction | SettlementKind::WrittenOff, _)
-                if items.len() >= 2 =>
-            {
-                self.part_of(customer, set)
-            }
-            _ => {}
-        }
-    }
-
-    /// The named items and one to three of the customer's other items that make up the rest
-    /// exactly: a remittance cut off by the bank's field length. More would be a coincidence
-    /// as often as an explanation.
-    fn fill(&mut self, customer: u32, named: &[u32], reference: Evidence, rest: i64) {
-        let currency = self.payment.amount.currency();
-        let pool: Vec<u32> = self
-            .ix
-            .pool(customer, self.payment.value_date, self.policy.max_subset_pool)
-            .into_iter()
-            .filter(|i| !named.contains(i) && self.ix.items[*i as usize].currency == currency)
-            .collect();
-        let amounts: Vec<i64> = pool.iter().map(|&i| self.ix.items[i as usize].open).collect();
-        let p = self.policy;
-        let max = p.max_subset_items.min(MAX_FILL_ITEMS);
-        let search = subsets(&amounts, rest, 1, max, 2, p.subset_step_budget);
-        for sol in &search.solutions {
-            let mut items = named.to_vec();
-            items.extend(sol.iter().map(|&k| pool[k]));
-            if let Some((s, _)) = settle(self.ix, &items, self.payment, p) {
-                let mut ev = vec![reference, Evidence::AmountFill { items: count(sol.len()) }];
-                if !search.complete {
-                    ev.push(Evidence::SubsetSearchIncomplete);
-                }
-                self.push(customer, items, s, ev);
-            }
-        }
-    }
-
-    /// Some of the named items: exactly (the others are paid separately or disputed) or, when
-    /// the line names an order rather than its invoices, short by no more than the tolerance.
-    fn part_of(&mut self, customer: u32, set: &[RefHit]) {
-        let open: Vec<RefHit> = set
+        self.named_customers()
             .iter()
-            .copied()
-            .filter(|h| self.ix.items[h.item as usize].open > 0)
-            .take(MAX_PART_OF)
-            .collect();
-        let pay = self.payment.amount.minor();
-        let weak = set.iter().all(|h| h.kind <= RefKind::PoNumber);
-        let owes: Vec<i64> = open.iter().map(|h| self.ix.items[h.item as usize].open).collect();
-        let full = (1u32 << open.len()) - 1;
-        let mut found = 0;
-        for mask in 1..full {
-            let owed: i64 = (0..open.len()).filter(|b| mask & (1 << b) != 0).map(|b| owes[b]).sum();
-            let exact = owed == pay;
-            let near = weak && owed > pay && owed - pay <= self.policy.write_off_tolerance(owed);
-            if !(exact || near) || found >= 3 {
-                continue;
-            }
-            found += 1;
-            let chosen: Vec<RefHit> = (0..open.len())
-                .filter(|b| mask & (1 << b) != 0)
-                .map(|b| open[b])
-                .collect();
-            let items: Vec<u32> = chosen.iter().map(|h| h.item).collect();
-            let kind = chosen.iter().map(|h| h.kind).min().unwrap_or(RefKind::Sequence);
-            if let Some((s, amount)) = settle(self.ix, &items, self.payment, self.policy) {
-                let amount = if exact {
-                    Evidence::AmountSubset {
-                        items: count(items.len()),
-                        contiguous: false,
-                    }
-                } else {
-                    amount
-                };
-                let reference = Evidence::Reference {
-                    kind,
-                    items: count(items.len()),
-                };
-                self.push(customer, items, s, vec![reference, amount]);
-            }
-        }
+            .filter(|&&(_, s)| s >= STRONG_NAME)
+            .map(|&(c, _)| c)
+            .collect()
     }
 
-    /// Whether strongly named items speak against candidates resting on the amount. They do
-    /// when a named item is settled (paid twice?), when one belongs to a customer the payer is
-    /// known as, or when the amount fits the named items. They do not when every named item is
-    /// another customer's and the amount fits none of them: a mistyped number, most likely.
-    fn named_items_stand(&self) -> bool {
-        let strong: Vec<&RefHit> = self
-            .found
-            .hits
-            .iter()
-            .filter(|h| h.kind >= RefKind::InvoiceNumberMangled)
-            .collect();
-        if strong.is_empty() {
-            return false;
-        }
-        let payer_customers: Vec<u32> = self.drafts.iter().filter(|d| !d.evidence.iter().any(Evidence::is_reference)).map(|d| d.customer).collect();
-        strong.iter().any(|h| {
-            let it = &self.ix.items[h.item as usize];
-            it.open == 0 || payer_customers.contains(&it.customer)
-        }) || self.drafts.iter().any(|d| {
-            matches!(d.evidence.first(), Some(Evidence::Reference { kind, .. }) if *kind >= RefKind::InvoiceNumberMangled)
-                && fits(d.settlement.kind)
-        })
-    }
-
-    fn amount_candidates(&mut self) {
-        let fitted = self.drafts.iter().any(|d| {
-            matches!(d.evidence.first(), Some(Evidence::Reference { kind, .. }) if *kind >= RefKind::InvoiceNumberMangled)
-                && fits(d.settlement.kind)
-        });
-        let mut customers: Vec<u32> = self.account_customers.iter().copied().take(4).collect();
-        if customers.is_empty() && !fitted {
+    /// Customers whose names resemble the payer's, most alike first (looked up once).
+    pub(super) fn named_customers(&mut self) -> &[(u32, f64)] {
+        if self.named.is_none() {
             let ix = self.ix;
-            let named = ix.names.lookup(
+            self.named = Some(ix.names.lookup(
                 &self.payer_name,
                 |c| ix.customers.get(c as usize).map(|e| &e.name),
                 MIN_NAME_SIMILARITY,
-            );
-            customers.extend(named.iter().take(MAX_NAMED_CUSTOMERS).map(|&(c, _)| c));
+            ));
         }
-        for c in customers {
-            self.amount_plans(c, !fitted);
-        }
-        self.names_items = self.named_items_stand();
+        self.named.as_deref().unwrap_or_default()
     }
 
-    /// Single items the amount pays exactly (or less the discount, or less a small difference),
-    /// then, when `combinations` and no single item pays exactly, runs and combinations of the
-    /// customer's items.
-    fn amount_plans(&mut self, customer: u32, combinations: bool) {
+    /// Whether the payer's name, though some customer's exactly, is also the start of other
+    /// customers' names ("ELBBAU" for "Elbbau GmbH" and "Elbbau Logistik AG").
+    pub(super) fn name_is_shared(&mut self) -> bool {
+        if let Some(shared) = self.name_shared {
+            return shared;
+        }
+        let payer = self.payer_name.clone();
         let ix = self.ix;
-        let pay = self.payment.amount.minor();
-        let currency = self.payment.amount.currency();
-        let mut singles: Vec<u32> = ix.owing_exactly(customer, pay).collect();
-        let exact = !singles.is_empty();
-        singles.extend(ix.owing_after_discount(customer, pay).filter(|&i| {
-            earned_discount(ix, &ix.items[i as usize], self.payment, self.policy).unwrap_or(0) > 0
-        }));
-        if singles.is_empty() {
-            let near = pay.saturating_add(self.policy.write_off_max_minor);
-            singles.extend(
-                ix.owing_between(customer, pay + 1, near)
-                    .iter()
-                    .filter(|&&(open, _)| open - pay <= self.policy.write_off_tolerance(open))
-                    .map(|&(_, i)| i),
-            );
-        }
-        for i in singles {
-            if ix.items[i as usize].currency != currency {
-                continue;
-            }
-            if let Some((s, amount)) = settle(ix, &[i], self.payment, self.policy) {
-                let amount = match amount {
-                    Evidence::AmountShortWithinTolerance => Evidence::AmountNear,
-                    other => other,
-                };
-                self.push(customer, vec![i], s, vec![amount]);
-            }
-        }
-        if exact || !combinations {
-            return;
-        }
-        let pool = ix.pool(customer, self.payment.value_date, self.policy.max_subset_pool);
-        let pool: Vec<u32> = pool
-            .into_iter()
-            .filter(|&i| ix.items[i as usize].currency == currency)
-            .collect();
-        let amounts: Vec<i64> = pool.iter().map(|&i| ix.items[i as usize].open).collect();
-        let max = self.policy.max_subset_items;
-        let runs = consecutive_runs(&amounts, pay, 2, max);
-        for &(a, b) in &runs {
-            self.combination(customer, pool[a..b].to_vec(), true, true);
-        }
-        let p = self.policy;
-        let search = subsets(&amounts, pay, 2, max, 3, p.subset_step_budget);
-        for sol in &search.solutions {
-            let is_run = runs.iter().any(|&(a, b)| sol.iter().copied().eq(a..b));
-            if !is_run {
-                let items: Vec<u32> = sol.iter().map(|&k| pool[k]).collect();
-                self.combination(customer, items, false, search.complete);
-            }
-        }
+        let shared = self.named_customers().iter().any(|&(c, _)| {
+            let other = &ix.customers[c as usize].name;
+            let same_form = payer.form == 0 || other.form == 0 || payer.form == other.form;
+            other.joined != payer.joined
+                && same_form
+                && payer.tokens.iter().all(|t| other.tokens.contains(t))
+        });
+        self.name_shared = Some(shared);
+        shared
     }
 
-    fn combination(&mut self, customer: u32, items: Vec<u32>, contiguous: bool, complete: bool) {
-        if let Some((s, _)) = settle(self.ix, &items, self.payment, self.policy) {
-            let mut ev = vec![Evidence::AmountSubset {
-                items: count(items.len()),
-                contiguous,
-            }];
-            if !complete {
-                ev.push(Evidence::SubsetSearchIncomplete);
-            }
-            self.push(customer, items, s, ev);
-        }
-    }
-
-    fn push(&mut self, customer: u32, mut items: Vec<u32>, settlement: Settlement, evidence: Vec<Evidence>) {
+    pub(super) fn push(
+        &mut self,
+        customer: u32,
+        mut items: Vec<u32>,
+        settlement: Settlement,
+        evidence: Vec<Evidence>,
+    ) {
         items.sort_unstable();
         self.drafts.push(Draft {
             customer,
@@ -380,14 +189,41 @@ impl<'a> Matcher<'a> {
             };
             d.evidence.extend(payer);
             let referenced = d.evidence.iter().any(Evidence::is_reference);
+            // Without a reference or an account to go by, the very name is only as good as it
+            // is unshared.
+            let account = d
+                .evidence
+                .iter()
+                .any(|e| matches!(e, Evidence::AccountKnown | Evidence::AccountShared));
+            let exact_name = d.evidence.iter().position(|e| {
+                matches!(
+                    e,
+                    Evidence::NameMatch {
+                        similarity_pct: 100
+                    }
+                )
+            });
+            if let (Some(at), false, false) = (exact_name, referenced, account)
+                && self.name_is_shared()
+            {
+                d.evidence[at] = Evidence::NameMatch { similarity_pct: 97 };
+            }
             if !referenced && self.names_items {
                 d.evidence.push(Evidence::OtherItemsNamed);
             }
-            let paid_in_full = matches!(d.settlement.kind, SettlementKind::Exact | SettlementKind::Discount);
+            let paid_in_full = matches!(
+                d.settlement.kind,
+                SettlementKind::Exact | SettlementKind::Discount
+            );
             if referenced && !paid_in_full && self.another_item_pays_exactly(d) {
                 d.evidence.push(Evidence::AmountMatchesAnotherItem);
             }
-            d.score = d.evidence.iter().map(Evidence::points).sum::<i32>().clamp(0, 10_000);
+            d.score = d
+                .evidence
+                .iter()
+                .map(Evidence::points)
+                .sum::<i32>()
+                .clamp(0, 10_000);
             d.item_score = d
                 .evidence
                 .iter()
@@ -399,7 +235,11 @@ impl<'a> Matcher<'a> {
         drafts.sort_by(|a, b| {
             b.score
                 .cmp(&a.score)
-                .then_with(|| self.ix.customers[a.customer as usize].key.cmp(&self.ix.customers[b.customer as usize].key))
+                .then_with(|| {
+                    self.ix.customers[a.customer as usize]
+                        .key
+                        .cmp(&self.ix.customers[b.customer as usize].key)
+                })
                 .then_with(|| a.items.cmp(&b.items))
         });
         // The same settlement found twice (by reference and by amount) is one candidate: keep
@@ -407,7 +247,9 @@ impl<'a> Matcher<'a> {
         let mut kept: Vec<Draft> = Vec::with_capacity(drafts.len());
         for d in drafts {
             let seen = kept.iter().any(|k| {
-                k.customer == d.customer && k.items == d.items && k.settlement.kind == d.settlement.kind
+                k.customer == d.customer
+                    && k.items == d.items
+                    && k.settlement.kind == d.settlement.kind
             });
             if !seen {
                 kept.push(d);
@@ -431,12 +273,12 @@ impl<'a> Matcher<'a> {
         }
     }
 
-    fn payer_evidence(&self, customer: u32) -> Vec<Evidence> {
+    fn payer_evidence(&mut self, customer: u32) -> Vec<Evidence> {
         let mut ev = Vec::new();
         let accounts = self.account_customers;
         if accounts == [customer] {
             ev.push(Evidence::AccountKnown);
-        } else if accounts.contains(&customer) {
+        } else if accounts.contains(&customer) && accounts.len() <= MAX_SHARED_ACCOUNT {
             ev.push(Evidence::AccountShared);
         } else if accounts.len() == 1 {
             // A shared account (a group's treasury, a payment provider) says nothing against a
@@ -445,9 +287,8 @@ impl<'a> Matcher<'a> {
         }
         let sim = similarity(&self.payer_name, &self.ix.customers[customer as usize].name);
         if sim >= MIN_NAME_SIMILARITY {
-            ev.push(Evidence::NameMatch {
-                similarity_pct: (sim * 100.0).floor() as u8,
-            });
+            let similarity_pct = (sim * 100.0).floor() as u8;
+            ev.push(Evidence::NameMatch { similarity_pct });
         }
         ev
     }
@@ -515,6 +356,6 @@ impl<'a> Matcher<'a> {
     }
 }
 
-fn count(n: usize) -> u16 {
+pub(super) fn count(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }

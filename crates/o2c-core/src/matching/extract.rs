@@ -3,10 +3,12 @@
 //! remittance text. Each hit is verified by the index it came from and carries how it was
 //! named, so a bare running number counts for less than an RF with valid check digits.
 
-use super::index::{MatchIndex, order_key_body};
-use super::postings::Hits;
+use super::index::{MatchIndex, PO_TAG, order_key_body};
 use super::model::Payment;
-use super::normalize::{DigitGroups, KeyKind, is_year, ocr_fix, parse_digits, push_normalized, series};
+use super::normalize::{
+    DigitGroups, KeyKind, is_year, ocr_fix, parse_digits, push_normalized, series,
+};
+use super::postings::Hits;
 use super::proposal::RefKind;
 use crate::reference::is_valid_rf;
 
@@ -24,10 +26,15 @@ pub(crate) struct Found<'a> {
     /// References shared by so many items ("PO-1003" at hundreds of customers) that they only
     /// count for a customer the payer is already known as.
     pub crowded: Vec<(RefKind, Hits<'a>)>,
+    /// Document numbers read (qualifier, running number, series letters), to try their
+    /// one-typo neighbours when nothing they name fits.
+    pub numbers: Vec<(u64, u64, Vec<u8>)>,
 }
 
 /// A reference naming more items than this is crowded.
 const CROWDED: usize = 24;
+/// Document numbers kept per line for the typo search.
+const MAX_NUMBERS: usize = 8;
 
 impl<'a> Found<'a> {
     fn add(&mut self, item: u32, kind: RefKind) {
@@ -35,6 +42,36 @@ impl<'a> Found<'a> {
             Some(h) => h.kind = h.kind.max(kind),
             None => self.hits.push(RefHit { item, kind }),
         }
+    }
+
+    fn add_number(&mut self, groups: &DigitGroups, letters: &[u8]) {
+        if groups.n < 2 || !is_year(groups.values[0]) || self.numbers.len() >= MAX_NUMBERS {
+            return;
+        }
+        if let Some((q, seq)) = groups.split()
+            && !self.numbers.iter().any(|n| n.0 == q && n.1 == seq)
+        {
+            self.numbers.push((q, seq, letters.to_vec()));
+        }
+    }
+
+    /// What a number written with letters and digits names: invoices by their number, items
+    /// by a purchase-order number (tagged). Returns the first invoice.
+    fn add_written(&mut self, hits: Hits<'a>) -> Option<u32> {
+        let orders = hits.iter().filter(|v| v & PO_TAG != 0).count();
+        if orders > CROWDED {
+            self.crowded.push((RefKind::PoNumber, hits));
+        }
+        let mut invoice = None;
+        for v in hits.iter() {
+            if v & PO_TAG == 0 {
+                invoice.get_or_insert(v);
+                self.add(v, RefKind::InvoiceNumber);
+            } else if orders <= CROWDED {
+                self.add(v & !PO_TAG, RefKind::PoNumber);
+            }
+        }
+        invoice
     }
 
     fn add_all(&mut self, hits: Hits<'a>, kind: RefKind) {
@@ -50,9 +87,27 @@ impl<'a> Found<'a> {
 
 /// Words that announce a document number: a bare short number after one is still worth a look.
 const KEYWORDS: &[&[u8]] = &[
-    b"BILL", b"FACTURA", b"FACTURE", b"FAKTURA", b"FATTURA", b"FRA", b"INV", b"INVOICE",
-    b"INVOICES", b"NO", b"NR", b"NUMBER", b"RE", b"RECH", b"RECHNR", b"RECHNUNG", b"RECHNUNGEN",
-    b"RECHNUNGSNR", b"RG", b"RGNR", b"RNR",
+    b"BILL",
+    b"FACTURA",
+    b"FACTURE",
+    b"FAKTURA",
+    b"FATTURA",
+    b"FRA",
+    b"INV",
+    b"INVOICE",
+    b"INVOICES",
+    b"NO",
+    b"NR",
+    b"NUMBER",
+    b"RE",
+    b"RECH",
+    b"RECHNR",
+    b"RECHNUNG",
+    b"RECHNUNGEN",
+    b"RECHNUNGSNR",
+    b"RG",
+    b"RGNR",
+    b"RNR",
 ];
 const CONNECTORS: &[&[u8]] = &[b"AND", b"E", b"ET", b"U", b"UND", b"Y"];
 /// Longest text read from one payment, in tokens; beyond it is noise, not remittance.
@@ -163,7 +218,8 @@ impl Text {
             }
             if self.looks_like_amount(i) {
                 self.noise[i] = true;
-                if i + 1 < n && self.tok(i + 1).len() == 2 && matches!(self.gap(i + 1), b"." | b",") {
+                if i + 1 < n && self.tok(i + 1).len() == 2 && matches!(self.gap(i + 1), b"." | b",")
+                {
                     self.noise[i + 1] = true;
                 }
             }
@@ -223,8 +279,8 @@ fn digits_only(t: &[u8]) -> bool {
 
 /// After "INV-2026-000042", a list goes on with bare numbers: "/43", ", 44 and 45".
 struct Continuation {
-    qualifier: u64,
-    series: Vec<u8>,
+    /// The item the list started with: its year and series qualify the numbers that follow.
+    item: u32,
     next: usize,
 }
 
@@ -246,8 +302,7 @@ fn scan<'a>(ix: &'a MatchIndex, t: &Text, f: &mut Found<'a>) {
         }
         if let Some((item, end)) = invoice(ix, t, i, f) {
             cont = Some(Continuation {
-                qualifier: ix.qualifier_of(item),
-                series: ix.series_of(item).to_vec(),
+                item,
                 next: end + 1,
             });
             skip_until = end + 1;
@@ -276,8 +331,9 @@ fn continue_list<'a>(
     let value = parse_digits(tok).filter(|&v| !is_year(v));
     match value {
         Some(v) if digits_only(tok) && tok.len() <= 7 && listed && !t.looks_like_amount(i) => {
-            for item in ix.lookup_sequence(c.qualifier, v).iter() {
-                if series_matches(ix, item, &c.series) {
+            let series = ix.series_of(c.item);
+            for item in ix.lookup_sequence(ix.qualifier_of(c.item), v).iter() {
+                if series_matches(ix, item, series) {
                     f.add(item, RefKind::InvoiceNumberMangled);
                 }
             }
@@ -309,18 +365,19 @@ fn rf<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Option<u
             candidate.truncate(4);
             candidate.push_str(std::str::from_utf8(&body).ok()?);
             let hits = ix.lookup(KeyKind::Compact, &body);
+            let mut invoices = hits.iter().filter(|v| v & PO_TAG == 0).peekable();
             if is_valid_rf(&candidate) {
                 any_valid = true;
-                if !hits.is_empty() {
-                    for item in hits.iter() {
+                if invoices.peek().is_some() {
+                    for item in invoices {
                         f.add(item, RefKind::Rf);
                     }
                     return Some(j);
                 }
-            } else if !hits.is_empty() && fallback.is_none() {
+            } else if invoices.peek().is_some() && fallback.is_none() {
                 // Check digits that fail around a body that is one of our numbers: a typo in
                 // the check digits or a reference typed from paper. The number still counts.
-                for item in hits.iter() {
+                for item in invoices {
                     f.add(item, RefKind::InvoiceNumberMangled);
                 }
                 fallback = Some(j);
@@ -367,7 +424,9 @@ fn invoice<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Opt
         return None;
     }
     let letters = series(first);
-    let mut compact: Vec<u8> = Vec::with_capacity(32);
+    let mut buf = [0u8; 24];
+    let mut len = 0;
+    let mut digits = 0;
     let mut groups = DigitGroups::default();
     let mut named = None;
     for j in i..(i + 3).min(t.toks.len()) {
@@ -375,34 +434,34 @@ fn invoice<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Opt
         if j > i && (t.noise[j] || !joins_number(t.gap(j)) || !tok[0].is_ascii_digit()) {
             break;
         }
-        if compact.len() + tok.len() > 24 {
+        if len + tok.len() > buf.len() {
             break;
         }
-        compact.extend_from_slice(tok);
+        buf[len..len + tok.len()].copy_from_slice(tok);
+        len += tok.len();
+        let compact = &buf[..len];
+        digits += tok.iter().filter(|b| b.is_ascii_digit()).count();
         for run in tok.split(|b| !b.is_ascii_digit()).filter(|r| !r.is_empty()) {
             groups.push_run(run);
         }
-        let digits = compact.iter().filter(|b| b.is_ascii_digit()).count();
         // A bare one- or two-digit number names nothing unless announced ("Rechnung 42").
         if digits == 0 || (digits <= 2 && digits == compact.len() && !t.is_keyword_before(i)) {
             continue;
         }
         let has_letter = digits < compact.len();
-        if compact.len() >= 4 {
-            f.add_all(ix.lookup(KeyKind::PoFull, &compact), RefKind::PoNumber);
+        if has_letter || digits >= 8 {
+            f.add_number(&groups, letters);
         }
-        if !has_letter && digits < 5 {
-            if let Some(hit) = by_digit_groups(ix, t, i, j, &groups, letters, f) {
-                named = Some((hit, j));
-            }
-            continue;
-        }
-        let whole = ix.lookup(KeyKind::Compact, &compact);
-        if let Some(item) = whole.first() {
-            for it in whole.iter() {
-                f.add(it, RefKind::InvoiceNumber);
-            }
+        if compact.len() >= 4
+            && let Some(item) = f.add_written(ix.lookup(KeyKind::Compact, compact))
+        {
             return Some((item, j));
+        }
+        // Letters that are neither a series of ours nor a word like "Rechnung" make this no
+        // invoice number; the digits alone are read as the next window.
+        let foreign = !letters.is_empty() && !KEYWORDS.contains(&letters) && !ix.is_series(letters);
+        if foreign {
+            continue;
         }
         if let Some(hit) = by_digit_groups(ix, t, i, j, &groups, letters, f) {
             named = Some((hit, j));
@@ -431,7 +490,12 @@ fn by_digit_groups<'a>(
             f.add_all(items, kind);
             return;
         }
+        // Letters before the number are its series, or a word like "Rechnung"; other letters
+        // ("BEST-2026-1003", an order) mean it is no invoice of ours.
         let strict = items.iter().any(|it| series_matches(ix, it, letters));
+        if !strict && !letters.is_empty() && !KEYWORDS.contains(&letters) {
+            return;
+        }
         for item in items.iter() {
             if !strict || series_matches(ix, item, letters) {
                 f.add(item, kind);
@@ -450,8 +514,12 @@ fn by_digit_groups<'a>(
             // One token holds all the digits: "4711", "INV4711", "INV 4711".
             let alone = i == j || (j == i + 1 && !t.tok(i).iter().any(u8::is_ascii_digit));
             if alone && !is_year(v) && (digits >= 3 || announced) && !t.looks_like_amount(j) {
-                if let Some((q, seq)) = groups.split() {
-                    let kind = if digits >= 5 { RefKind::InvoiceNumberMangled } else { RefKind::Sequence };
+                if let Some((q, seq)) = groups.split().filter(|_| ix.has_unqualified_numbers()) {
+                    let kind = if digits >= 5 {
+                        RefKind::InvoiceNumberMangled
+                    } else {
+                        RefKind::Sequence
+                    };
                     add(ix.lookup_sequence(q, seq), kind, f);
                 }
                 for &q in &ix.qualifiers {
@@ -463,11 +531,17 @@ fn by_digit_groups<'a>(
             if let Some((q, seq)) = groups.split() {
                 add(ix.lookup_sequence(q, seq), RefKind::InvoiceNumberMangled, f);
             }
+            f.add_number(groups, letters);
             let (a, b) = (groups.values[0], groups.values[1]);
             // "42/2026" is year-last; "02.2026" in a date is not.
-            let slashed = j == i + 1 && t.gap(j) == b"/";
+            let slashed = j == i + 1 && t.gap(j).iter().filter(|&&b| b != b' ').eq(b"/".iter());
             let long = t.tok(i).iter().filter(|b| b.is_ascii_digit()).count() >= 3;
-            if groups.n == 2 && is_year(b) && !is_year(a) && slashed && (long || t.is_keyword_before(i)) {
+            if groups.n == 2
+                && is_year(b)
+                && !is_year(a)
+                && slashed
+                && (long || t.is_keyword_before(i))
+            {
                 let mut swapped = DigitGroups::default();
                 swapped.push_run(b.to_string().as_bytes());
                 swapped.push_run(a.to_string().as_bytes());
@@ -488,4 +562,20 @@ fn series_matches(ix: &MatchIndex, item: u32, letters: &[u8]) -> bool {
         return true;
     }
     ix.series_of(item) == letters
+}
+
+/// Whether running numbers `a` and `b`, written with six digits or more, are one typo apart:
+/// one digit replaced, or two neighbouring digits swapped.
+pub(crate) fn one_typo_apart(a: u64, b: u64) -> bool {
+    let (x, y) = (format!("{a:06}"), format!("{b:06}"));
+    let (x, y) = (x.as_bytes(), y.as_bytes());
+    if x.len() != y.len() || a == b {
+        return false;
+    }
+    let diff: Vec<usize> = (0..x.len()).filter(|&i| x[i] != y[i]).collect();
+    match diff[..] {
+        [_] => true,
+        [i, j] => j == i + 1 && x[i] == y[j] && x[j] == y[i],
+        _ => false,
+    }
 }

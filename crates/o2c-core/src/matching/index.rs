@@ -4,18 +4,17 @@
 //! match teaches it the account the customer pays from.
 
 use super::model::{CustomerKey, EarlyDiscount, ItemKey, OpenItem, PayerProfile};
-use super::open_items::{CustomerEntry, discounted};
 use super::normalize::{
-    DigitGroups, KeyKind, KeyMap, account_key, amount_key, compact_into, crockford, key, mix,
+    DigitGroups, KeyKind, KeyMap, account_key, amount_key, compact_into, crockford, key,
     normalize_into, sequence_key,
 };
+use super::open_items::{CustomerEntry, discounted};
 use super::payer::{NameIndex, PayerName};
+use super::postings::{Hits, KeyPositions, Postings};
 use super::proposal::Settlement;
 use crate::money::{Currency, Money, MoneyError};
 use chrono::NaiveDate;
-use super::postings::{Hits, Postings};
 use std::collections::HashMap;
-
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MatchError {
@@ -33,12 +32,13 @@ pub enum MatchError {
     Money(#[from] MoneyError),
 }
 
-/// An open item as the matcher keeps it: forty bytes, what every candidate reads.
+/// An open item as the matcher keeps it: 48 bytes, what every candidate reads.
 #[derive(Debug, Clone)]
 pub(crate) struct Item {
     pub key: ItemKey,
     pub open: i64,
     pub customer: u32,
+    pub issued_on: NaiveDate,
     pub due_on: NaiveDate,
     /// Index into [`MatchIndex::discounts`], or [`NO_DISCOUNT`].
     pub discount: u32,
@@ -47,10 +47,16 @@ pub(crate) struct Item {
     pub qualifier: u32,
     /// Index into [`MatchIndex::series`]: the letters the item's number starts with.
     pub series: u16,
+    /// The running number, the last digit group of the item's number (`u32::MAX` if larger).
+    pub seq: u32,
     pub currency: Currency,
 }
 
 pub(crate) const NO_DISCOUNT: u32 = u32::MAX;
+
+/// Purchase-order numbers share the key space of invoice numbers (both are letters and digits
+/// as written), so one probe answers both; this bit marks the item as named by its order.
+pub(crate) const PO_TAG: u32 = 1 << 31;
 
 impl Item {
     pub fn open_money(&self) -> Money {
@@ -67,9 +73,11 @@ pub struct MatchIndex {
     pub(crate) discounts: Vec<EarlyDiscount>,
     pub(crate) series: Vec<Box<[u8]>>,
     pub(crate) qualifier_values: Vec<u64>,
-    by_key: Postings,
+    by_key: KeyPositions,
+    /// Set once the build is over: later items go straight into their customer's lists.
+    built: bool,
     pub(crate) customers: Vec<CustomerEntry>,
-    customer_by_key: HashMap<CustomerKey, u32>,
+    customer_by_key: KeyMap<u32>,
     refs: Postings,
     /// Qualifiers (years) of the indexed numbers, most frequent first, for bare running numbers.
     pub(crate) qualifiers: Vec<u64>,
@@ -89,9 +97,10 @@ impl MatchIndex {
             discounts: Vec::new(),
             series: Vec::new(),
             qualifier_values: Vec::new(),
-            by_key: Postings::with_capacity(items.len()),
+            by_key: KeyPositions::default(),
+            built: false,
             customers: Vec::with_capacity(payers.len()),
-            customer_by_key: HashMap::with_capacity(payers.len()),
+            customer_by_key: KeyMap::with_capacity_and_hasher(payers.len(), Default::default()),
             refs: Postings::with_capacity(items.len() * 6),
             qualifiers: Vec::new(),
             qualifier_counts: Vec::new(),
@@ -107,15 +116,30 @@ impl MatchIndex {
         for item in items {
             ix.insert_unsorted(item, &mut scratch);
         }
-        ix.by_key.freeze();
-        if let Some((_, positions)) = ix.by_key.shared_keys().next() {
-            return Err(MatchError::DuplicateItem(ix.items[positions[0] as usize].key));
-        }
+        let keys: Vec<u64> = ix.items.iter().map(|it| it.key.0).collect();
+        ix.by_key = KeyPositions::new(&keys)
+            .map_err(|at| MatchError::DuplicateItem(ix.items[at as usize].key))?;
+        ix.built = true;
         ix.refs.freeze();
         ix.names.freeze();
+        // Each customer's items, gathered in one pass over the items rather than one push
+        // into a scattered list per item.
+        let mut starts = vec![0usize; ix.customers.len() + 1];
+        for &c in &ix.customer_of {
+            starts[c as usize + 1] += 1;
+        }
+        for c in 0..ix.customers.len() {
+            starts[c + 1] += starts[c];
+        }
+        let mut by_customer = vec![0u32; ix.items.len()];
+        let mut next = starts.clone();
+        for (at, &c) in ix.customer_of.iter().enumerate() {
+            by_customer[next[c as usize]] = at as u32;
+            next[c as usize] += 1;
+        }
         let all = &ix.items;
-        for entry in &mut ix.customers {
-            entry.finish_build(all);
+        for (c, entry) in ix.customers.iter_mut().enumerate() {
+            entry.finish_build(&by_customer[starts[c]..starts[c + 1]], all);
         }
         ix.rank_qualifiers();
         Ok(ix)
@@ -161,7 +185,8 @@ impl MatchIndex {
 
     /// What `item` still owes.
     pub fn open_amount(&self, item: ItemKey) -> Option<Money> {
-        self.position(item).map(|i| self.items[i as usize].open_money())
+        self.position(item)
+            .map(|i| self.items[i as usize].open_money())
     }
 
     /// Books an applied settlement into the index, so the next payment sees what is left open.
@@ -223,12 +248,17 @@ impl MatchIndex {
         let discounted = discounted(it, &self.discounts);
         self.refs.add(amount_key(KeyKind::Amount, c, open), at);
         if let Some(d) = discounted {
-            self.refs.add(amount_key(KeyKind::DiscountedAmount, c, d), at);
+            self.refs
+                .add(amount_key(KeyKind::DiscountedAmount, c, d), at);
         }
     }
 
     /// The customer's items owing exactly `amount`, in any currency.
-    pub(crate) fn owing_exactly(&self, customer: u32, amount: i64) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn owing_exactly(
+        &self,
+        customer: u32,
+        amount: i64,
+    ) -> impl Iterator<Item = u32> + '_ {
         self.refs
             .get(amount_key(KeyKind::Amount, customer, amount))
             .iter()
@@ -240,7 +270,11 @@ impl MatchIndex {
 
     /// The customer's items owing exactly `amount` once their discount is taken (whether it is
     /// still earned is the caller's to check).
-    pub(crate) fn owing_after_discount(&self, customer: u32, amount: i64) -> impl Iterator<Item = u32> + '_ {
+    pub(crate) fn owing_after_discount(
+        &self,
+        customer: u32,
+        amount: i64,
+    ) -> impl Iterator<Item = u32> + '_ {
         self.refs
             .get(amount_key(KeyKind::DiscountedAmount, customer, amount))
             .iter()
@@ -268,12 +302,24 @@ impl MatchIndex {
         &self.series[usize::from(self.items[item as usize].series)]
     }
 
+    /// Whether `letters` start any of our document numbers.
+    pub(crate) fn is_series(&self, letters: &[u8]) -> bool {
+        self.series.iter().any(|s| **s == *letters)
+    }
+
+    /// Whether any number has a single digit group (no year), so a bare number may be one.
+    pub(crate) fn has_unqualified_numbers(&self) -> bool {
+        self.qualifier_ids
+            .get(&0)
+            .is_some_and(|&id| self.qualifier_counts[id as usize] > 0)
+    }
+
     pub(crate) fn qualifier_of(&self, item: u32) -> u64 {
         self.qualifier_values[self.items[item as usize].qualifier as usize]
     }
 
     pub(crate) fn position(&self, item: ItemKey) -> Option<u32> {
-        self.by_key.get(mix(item.0)).first()
+        self.by_key.get(item.0)
     }
 
     pub(crate) fn lookup(&self, kind: KeyKind, bytes: &[u8]) -> Hits<'_> {
@@ -292,12 +338,14 @@ impl MatchIndex {
     }
 
     fn customer_index(&mut self, key: CustomerKey) -> u32 {
-        if let Some(&c) = self.customer_by_key.get(&key) {
+        let hashed = super::normalize::mix(key.0);
+        if let Some(&c) = self.customer_by_key.get(&hashed) {
             return c;
         }
         let c = u32::try_from(self.customers.len()).expect("fewer than 2^32 customers");
-        self.customers.push(CustomerEntry::named(key, PayerName::default()));
-        self.customer_by_key.insert(key, c);
+        self.customers
+            .push(CustomerEntry::named(key, PayerName::default()));
+        self.customer_by_key.insert(hashed, c);
         c
     }
 
@@ -314,8 +362,13 @@ impl MatchIndex {
     }
 
     fn insert_unsorted(&mut self, item: &OpenItem, s: &mut Scratch) -> u32 {
-        let at = u32::try_from(self.items.len()).expect("fewer than 2^32 items");
-        self.by_key.add(mix(item.key.0), at);
+        let at = u32::try_from(self.items.len())
+            .ok()
+            .filter(|&at| at < PO_TAG)
+            .expect("fewer than 2^31 items");
+        if self.built {
+            self.by_key.insert(item.key.0, at);
+        }
         let customer = self.customer_index(item.customer);
         s.norm.clear();
         s.compact.clear();
@@ -323,6 +376,7 @@ impl MatchIndex {
         compact_into(&s.norm, &mut s.compact);
         self.refs.add(key(KeyKind::Compact, &s.compact), at);
         let (q, seq) = DigitGroups::of(&s.norm).split().unwrap_or((0, 0));
+        let seq_u32 = u32::try_from(seq).unwrap_or(u32::MAX);
         if seq != 0 {
             self.refs.add(sequence_key(q, seq), at);
         }
@@ -343,18 +397,17 @@ impl MatchIndex {
             }
             None => NO_DISCOUNT,
         };
-        if !self.by_key.is_frozen() {
-            self.customers[customer as usize].push(at);
-        }
         self.customer_of.push(customer);
         self.items.push(Item {
             key: item.key,
             open: item.open.minor(),
             customer,
+            issued_on: item.issued_on,
             due_on: item.due_on,
             discount,
             qualifier,
             series,
+            seq: seq_u32,
             currency: item.open.currency(),
         });
         self.add_amount_keys(at);
@@ -392,9 +445,14 @@ impl MatchIndex {
         if s.compact.len() < 3 {
             return;
         }
-        self.refs.add(key(KeyKind::PoFull, &s.compact), at);
+        self.refs
+            .add(key(KeyKind::Compact, &s.compact), at | PO_TAG);
         // "PO-4711" is also written "4711"; a number that is all digits needs no second key.
-        let digits = s.norm.rsplit(|b| !b.is_ascii_digit()).next().unwrap_or_default();
+        let digits = s
+            .norm
+            .rsplit(|b| !b.is_ascii_digit())
+            .next()
+            .unwrap_or_default();
         if digits.len() >= 4 && digits.len() < s.compact.len() {
             self.refs.add(key(KeyKind::PoDigits, digits), at);
         }

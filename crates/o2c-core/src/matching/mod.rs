@@ -17,6 +17,7 @@
 //! items, singly or combined (a bounded subset sum).
 
 mod amount;
+mod candidates;
 mod decide;
 mod extract;
 mod index;

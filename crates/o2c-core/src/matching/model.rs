@@ -83,10 +83,11 @@ pub struct Policy {
     /// A larger shortfall up to this share of the amount due is taken as a deduction and opened
     /// as a dispute; a shortfall beyond it is an ordinary partial payment.
     pub deduction_max_bp: i64,
-    /// An overpayment up to this many minor units (or up to the deduction limit's share, if that
-    /// is more) is credited to the customer; a larger one more likely pays items the line does
-    /// not name, and is not applied without a person.
+    /// An overpayment up to this many minor units, or up to `overpayment_max_bp` of the amount
+    /// due if that is more, is credited to the customer; a larger one more likely pays items the
+    /// line does not name, and is not applied without a person.
     pub overpayment_max_minor: i64,
+    pub overpayment_max_bp: i64,
     /// Days after the discount date a payment may still be valued and earn the discount
     /// (the bank's float between the payer's order and our value date).
     pub discount_grace_days: u32,
@@ -111,9 +112,10 @@ impl Default for Policy {
             write_off_account: "6890".to_string(),
             deduction_max_bp: 2_500,
             overpayment_max_minor: 10_000,
+            overpayment_max_bp: 500,
             discount_grace_days: 3,
             max_subset_items: 8,
-            max_subset_pool: 20,
+            max_subset_pool: 16,
             subset_step_budget: 20_000,
             max_suggestions: 5,
         }
@@ -136,6 +138,9 @@ impl Policy {
 
     /// The largest overpayment on `due_minor` taken as such rather than as unnamed items.
     pub fn plausible_overpayment(&self, due_minor: i64) -> i64 {
-        self.deduction_limit(due_minor).max(self.overpayment_max_minor)
+        let share = i128::from(due_minor.max(0)) * i128::from(self.overpayment_max_bp) / 10_000;
+        i64::try_from(share)
+            .unwrap_or(i64::MAX)
+            .max(self.overpayment_max_minor)
     }
 }

@@ -48,7 +48,11 @@ pub(crate) fn ocr_fix(buf: &mut [u8]) {
         let has_letter = buf[run.clone()].iter().any(|&b| lookalike(b));
         let letter_after = buf.get(i).is_some_and(u8::is_ascii_alphabetic);
         let letter_before = start > 0 && buf[start - 1].is_ascii_alphabetic();
-        if has_digit && has_letter && !letter_after && (!letter_before || buf[start].is_ascii_digit()) {
+        if has_digit
+            && has_letter
+            && !letter_after
+            && (!letter_before || buf[start].is_ascii_digit())
+        {
             for b in &mut buf[run] {
                 *b = match *b {
                     b'O' => b'0',
@@ -100,12 +104,12 @@ impl DigitGroups {
     pub fn push_run(&mut self, run: &[u8]) {
         if self.n == 0 && run.len() > 4 {
             let head = parse_digits(&run[..4]).unwrap_or(0);
-            if is_year(head) {
-                if let Some(tail) = parse_digits(&run[4..]) {
-                    self.push(head);
-                    self.push(tail);
-                    return;
-                }
+            if is_year(head)
+                && let Some(tail) = parse_digits(&run[4..])
+            {
+                self.push(head);
+                self.push(tail);
+                return;
             }
         }
         if let Some(v) = parse_digits(run) {
@@ -122,7 +126,10 @@ impl DigitGroups {
 
     pub fn of(norm: &[u8]) -> DigitGroups {
         let mut g = DigitGroups::default();
-        for run in norm.split(|b| !b.is_ascii_digit()).filter(|r| !r.is_empty()) {
+        for run in norm
+            .split(|b| !b.is_ascii_digit())
+            .filter(|r| !r.is_empty())
+        {
             g.push_run(run);
         }
         g
@@ -146,14 +153,13 @@ const SEED_QUALIFIER: u64 = 0x51_7cc1_b727_220a;
 /// The kinds of key in the one reference table; each hashes in its own space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyKind {
-    /// All letters and digits of an invoice number (also the body of its RF reference).
+    /// All letters and digits of an invoice number (also the body of its RF reference), or of
+    /// a purchase-order number (tagged in the postings).
     Compact,
     /// The digit groups of an invoice number: qualifier and sequence.
     Sequence,
     /// The 26 characters of an order id after its prefix.
     Order,
-    /// A purchase-order number, letters and digits.
-    PoFull,
     /// The trailing digits of a purchase-order number ("PO-4711" → "4711").
     PoDigits,
     /// An IBAN or other account number.
@@ -172,7 +178,6 @@ impl KeyKind {
             KeyKind::Compact => 0x9e37_79b9_7f4a_7c15,
             KeyKind::Sequence => 0xc2b2_ae3d_27d4_eb4f,
             KeyKind::Order => 0x1656_67b1_9e37_79f9,
-            KeyKind::PoFull => 0x85eb_ca77_c2b2_ae63,
             KeyKind::PoDigits => 0x27d4_eb2f_1656_67c5,
             KeyKind::Account => 0x3c6e_f372_fe94_f82b,
             KeyKind::NameWord => 0xa54f_f53a_5f1d_36f1,

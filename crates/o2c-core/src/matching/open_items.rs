@@ -35,12 +35,9 @@ impl CustomerEntry {
         }
     }
 
-    /// Collects an item during the build; [`CustomerEntry::finish_build`] orders them.
-    pub fn push(&mut self, at: u32) {
-        self.items.push(at);
-    }
-
-    pub fn finish_build(&mut self, all: &[Item]) {
+    /// Takes the customer's items at the end of the build.
+    pub fn finish_build(&mut self, items: &[u32], all: &[Item]) {
+        self.items = items.to_vec();
         self.items.sort_by_key(|&i| (all[i as usize].due_on, i));
         self.due = self.items.iter().map(|&i| all[i as usize].due_on).collect();
         self.open = self.items.iter().map(|&i| all[i as usize].open).collect();
@@ -95,7 +92,10 @@ impl CustomerEntry {
     pub fn pool(&self, day: NaiveDate, max: usize) -> Vec<u32> {
         let from = self.first_open;
         let (list, due, open) = (&self.items[from..], &self.due[from..], &self.open[from..]);
-        let mut taken: Vec<usize> = (0..list.len()).filter(|&k| open[k] > 0).take(max / 2).collect();
+        let mut taken: Vec<usize> = (0..list.len())
+            .filter(|&k| open[k] > 0)
+            .take(max / 2)
+            .collect();
         let mid = due.partition_point(|&d| d <= day);
         let (mut left, mut right) = (mid, mid);
         while taken.len() < max && (left > 0 || right < list.len()) {

@@ -2,8 +2,8 @@
 //! transliterate (Müller → MUELLER), truncate, drop or change the legal form, and people mistype;
 //! a fuzzy name is a hint that corroborates, never a reason to apply cash on its own.
 
-use super::postings::Postings;
 use super::normalize::{KeyKind, key};
+use super::postings::Postings;
 
 /// A name reduced to what identifies it: upper case, transliterated, legal forms and filler
 /// words dropped ("Müller & Söhne GmbH & Co. KG" → "MUELLER SOEHNE").
@@ -11,13 +11,55 @@ use super::normalize::{KeyKind, key};
 pub(crate) struct PayerName {
     pub joined: Box<str>,
     pub tokens: Vec<Box<str>>,
+    /// The legal form, spelled one way ("Ltd" and "Limited" alike); 0 when none is given.
+    pub form: u64,
 }
 
-const NOISE: &[&str] = &[
-    "AB", "AG", "AND", "APS", "AS", "BESCHRAENKTER", "BV", "CO", "COMPANY", "CORP", "CORPORATION",
-    "DE", "EK", "ET", "GBR", "GESELLSCHAFT", "GMBH", "HAFTUNG", "HAFTUNGSBESCHRAENKT", "INC",
-    "INCORPORATED", "KG", "KGAA", "LIMITED", "LLC", "LLP", "LTD", "MBH", "MIT", "NV", "OHG", "OY",
-    "PLC", "SA", "SARL", "SAS", "SE", "SPA", "SRL", "THE", "UG", "UND",
+/// Words that are no part of the name: filler and legal forms, the forms with the one spelling
+/// they are compared in. Sorted.
+const NOISE: &[(&str, &str)] = &[
+    ("AB", "AB"),
+    ("AG", "AG"),
+    ("AND", ""),
+    ("APS", "APS"),
+    ("AS", "AS"),
+    ("BESCHRAENKTER", ""),
+    ("BV", "BV"),
+    ("CO", "CO"),
+    ("COMPANY", "CO"),
+    ("CORP", "CORP"),
+    ("CORPORATION", "CORP"),
+    ("DE", ""),
+    ("EK", "EK"),
+    ("ET", ""),
+    ("GBR", "GBR"),
+    ("GESELLSCHAFT", ""),
+    ("GMBH", "GMBH"),
+    ("HAFTUNG", ""),
+    ("HAFTUNGSBESCHRAENKT", ""),
+    ("INC", "INC"),
+    ("INCORPORATED", "INC"),
+    ("KG", "KG"),
+    ("KGAA", "KGAA"),
+    ("LIMITED", "LTD"),
+    ("LLC", "LLC"),
+    ("LLP", "LLP"),
+    ("LTD", "LTD"),
+    ("MBH", "GMBH"),
+    ("MIT", ""),
+    ("NV", "NV"),
+    ("OHG", "OHG"),
+    ("OY", "OY"),
+    ("PLC", "PLC"),
+    ("SA", "SA"),
+    ("SARL", "SARL"),
+    ("SAS", "SAS"),
+    ("SE", "SE"),
+    ("SPA", "SPA"),
+    ("SRL", "SRL"),
+    ("THE", ""),
+    ("UG", "UG"),
+    ("UND", ""),
 ];
 
 impl PayerName {
@@ -26,14 +68,26 @@ impl PayerName {
         for ch in name.chars() {
             fold(ch, &mut folded);
         }
-        let tokens: Vec<Box<str>> = folded
+        let mut tokens: Vec<Box<str>> = Vec::new();
+        let mut form = 0u64;
+        for t in folded
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|t| t.len() > 1 && NOISE.binary_search(t).is_err())
-            .map(Box::from)
-            .collect();
+            .filter(|t| t.len() > 1)
+        {
+            match NOISE.binary_search_by(|(w, _)| w.cmp(&t)) {
+                Ok(at) if !NOISE[at].1.is_empty() => {
+                    form = super::normalize::mix(
+                        form ^ key(KeyKind::NameWord, NOISE[at].1.as_bytes()),
+                    );
+                }
+                Ok(_) => {}
+                Err(_) => tokens.push(Box::from(t)),
+            }
+        }
         PayerName {
             joined: tokens.join(" ").into_boxed_str(),
             tokens,
+            form,
         }
     }
 
@@ -78,7 +132,9 @@ pub(crate) fn similarity(payer: &PayerName, customer: &PayerName) -> f64 {
         return 0.0;
     }
     if payer.joined == customer.joined {
-        return 1.0;
+        // "Müller Elektro AG" is not "Müller Elektro GmbH", though close.
+        let other_form = payer.form != 0 && customer.form != 0 && payer.form != customer.form;
+        return if other_form { 0.97 } else { 1.0 };
     }
     // Names that share no word's first two letters are not alike; most pairs end here.
     let alike_start = payer.tokens.iter().any(|t| {
@@ -104,7 +160,8 @@ pub(crate) fn similarity(payer: &PayerName, customer: &PayerName) -> f64 {
         .filter(|t| customer.tokens.iter().any(|u| alike(t, u)))
         .count();
     let contained = if found == payer.tokens.len() {
-        let share = payer.tokens.len() as f64 / customer.tokens.len().max(payer.tokens.len()) as f64;
+        let share =
+            payer.tokens.len() as f64 / customer.tokens.len().max(payer.tokens.len()) as f64;
         0.86 + 0.12 * share
     } else {
         0.0
@@ -112,7 +169,8 @@ pub(crate) fn similarity(payer: &PayerName, customer: &PayerName) -> f64 {
     whole.max(contained)
 }
 
-/// Name words (and each word with one letter dropped, so one typo still meets) → customers.
+/// Name words (and each word with one letter dropped, so one typo still meets) and pairs of
+/// adjacent words → customers.
 #[derive(Default)]
 pub(crate) struct NameIndex {
     words: Postings,
@@ -121,7 +179,7 @@ pub(crate) struct NameIndex {
 /// A word shared by more customers than this says nothing about which one paid.
 const COMMON_WORD: usize = 400;
 /// Customers whose names are compared in full for one payer, at most.
-const MAX_COMPARED: usize = 16;
+const MAX_COMPARED: usize = 8;
 
 impl NameIndex {
     pub fn freeze(&mut self) {
@@ -132,6 +190,10 @@ impl NameIndex {
         let mut buf = Vec::with_capacity(32);
         for t in &name.tokens {
             for_each_variant(t.as_bytes(), &mut buf, |k| self.words.add(k, customer));
+        }
+        for pair in name.tokens.windows(2) {
+            self.words
+                .add(pair_key(&pair[0], &pair[1], &mut buf), customer);
         }
     }
 
@@ -179,6 +241,15 @@ impl NameIndex {
             word.dedup();
             all.extend_from_slice(&word);
         }
+        // Two common words together ("MUELLER ELEKTRO") are rare: a pair counts twice.
+        for pair in payer.tokens.windows(2) {
+            let list = self.words.get(pair_key(&pair[0], &pair[1], &mut buf));
+            if list.len() <= COMMON_WORD {
+                for c in list.iter() {
+                    all.extend([c, c]);
+                }
+            }
+        }
         all.sort_unstable();
         let mut hits: Vec<(u32, u32)> = Vec::new();
         for c in all {
@@ -188,6 +259,9 @@ impl NameIndex {
             }
         }
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        // Only those sharing nearly as many words as the best are worth comparing in full.
+        let most = hits.first().map_or(0, |h| h.1);
+        hits.retain(|h| h.1 + 1 >= most);
         hits.truncate(MAX_COMPARED);
         let mut out: Vec<(u32, f64)> = hits
             .into_iter()
@@ -197,6 +271,14 @@ impl NameIndex {
         out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         out
     }
+}
+
+fn pair_key(a: &str, b: &str, buf: &mut Vec<u8>) -> u64 {
+    buf.clear();
+    buf.extend_from_slice(a.as_bytes());
+    buf.push(b' ');
+    buf.extend_from_slice(b.as_bytes());
+    key(KeyKind::NameWord, buf)
 }
 
 /// The word itself and, from five letters on, the word with each one letter dropped.
@@ -233,7 +315,18 @@ mod tests {
             PayerName::new("MUELLER SOEHNE GMBH CO KG"),
             PayerName::new("Müller & Söhne GmbH & Co. KG")
         );
-        assert!(NOISE.windows(2).all(|w| w[0] < w[1]), "NOISE must stay sorted");
+        assert_eq!(
+            PayerName::new("Mueller Soehne GmbH u. Co KG").form,
+            PayerName::new("Müller & Söhne GmbH & Co. KG").form
+        );
+        assert!(
+            NOISE.windows(2).all(|w| w[0].0 < w[1].0),
+            "NOISE must stay sorted"
+        );
+        let (a, b) = (PayerName::new("Acme Ltd"), PayerName::new("ACME LIMITED"));
+        assert_eq!(similarity(&a, &b), 1.0);
+        assert!(similarity(&a, &PayerName::new("Acme AG")) < 1.0);
+        assert_eq!(similarity(&a, &PayerName::new("Acme")), 1.0);
     }
 
     #[test]
@@ -255,7 +348,11 @@ mod tests {
             ix.add(i as u32, n);
         }
         ix.freeze();
-        let found = ix.lookup(&PayerName::new("Nordwnid Tradign"), |c| names.get(c as usize), 0.85);
+        let found = ix.lookup(
+            &PayerName::new("Nordwnid Tradign"),
+            |c| names.get(c as usize),
+            0.85,
+        );
         assert_eq!(found.first().map(|f| f.0), Some(1));
     }
 }

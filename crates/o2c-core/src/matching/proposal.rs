@@ -14,6 +14,9 @@ pub enum RefKind {
     Sequence,
     /// Only the digits of a purchase-order number ("4711" for "PO-4711").
     PoDigits,
+    /// An invoice number one typo away from the one written (a digit wrong or two swapped),
+    /// found because what was written fits nothing.
+    InvoiceNumberNear,
     /// The customer's purchase-order number; unique within a customer at most.
     PoNumber,
     /// The invoice number reshaped: year and number without the series or the zeros,
@@ -32,6 +35,7 @@ impl RefKind {
         match self {
             RefKind::Sequence => 150,
             RefKind::PoDigits => 250,
+            RefKind::InvoiceNumberNear => 300,
             RefKind::PoNumber => 400,
             RefKind::InvoiceNumberMangled => 500,
             RefKind::OrderId | RefKind::InvoiceNumber => 600,
@@ -55,8 +59,9 @@ pub enum Evidence {
     /// The payment equals a combination of the customer's open items the line did not name.
     AmountSubset { items: u16, contiguous: bool },
     /// The payment equals the named items plus others that make up the rest exactly (a
-    /// remittance cut off by the bank's field length).
-    AmountFill { items: u16 },
+    /// remittance cut off by the bank's field length). A rest small enough to be a mere
+    /// overpayment explains less.
+    AmountFill { items: u16, small_rest: bool },
     /// Short by no more than the write-off tolerance.
     AmountShortWithinTolerance,
     /// A single item owes a little more than was paid, and nothing on the line names it: bank
@@ -66,7 +71,7 @@ pub enum Evidence {
     AmountShort,
     /// Well short: a partial payment.
     AmountPartial,
-    /// More than the items owe, by no more than the deduction limit.
+    /// More than the items owe, by no more than a plausible overpayment.
     AmountOver,
     /// Far more than the items owe: more likely items the line did not name (a remittance cut
     /// short) than an overpayment.
@@ -76,6 +81,9 @@ pub enum Evidence {
     /// The line names an order or a running number rather than invoices, and the amount does
     /// not confirm which of the invoices were paid.
     AmountUnconfirmed,
+    /// The remittance fills its field (140 characters), so the list of items was probably cut,
+    /// and the amount does not fit the items it names.
+    RemittanceCut,
     /// The line names other items by their numbers, yet this candidate rests on the amount.
     OtherItemsNamed,
     /// The combination search ran out of steps, so another combination may exist.
@@ -96,22 +104,23 @@ impl Evidence {
         match self {
             Evidence::Reference { kind, .. } => kind.points(),
             Evidence::AmountExact => 400,
-            Evidence::AmountWithDiscount => 380,
-            Evidence::AmountSubset {
-                contiguous: true, ..
-            } => 400,
-            Evidence::AmountSubset {
-                contiguous: false, ..
-            }
-            => 300,
-            Evidence::AmountFill { .. } => 250,
+            Evidence::AmountWithDiscount => 400,
+            Evidence::AmountSubset { .. } => 400,
+            Evidence::AmountFill {
+                small_rest: false, ..
+            } => 250,
+            Evidence::AmountFill {
+                small_rest: true, ..
+            } => 150,
             Evidence::AmountShortWithinTolerance => 250,
-            Evidence::AmountShort | Evidence::AmountOver => 150,
+            Evidence::AmountShort => 150,
+            Evidence::AmountOver => 50,
             Evidence::AmountPartial | Evidence::AmountNear => 100,
             Evidence::AmountOverLarge => -350,
             Evidence::AmountMatchesAnotherItem => -400,
             Evidence::OtherItemsNamed => -300,
             Evidence::AmountUnconfirmed => -200,
+            Evidence::RemittanceCut => -400,
             Evidence::SubsetSearchIncomplete => -100,
             Evidence::AccountKnown => 400,
             Evidence::AccountShared => 100,
@@ -235,7 +244,9 @@ pub enum ExceptionReason {
 impl fmt::Display for ExceptionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ExceptionReason::NotAReceipt => f.write_str("not a receipt: the amount is not positive"),
+            ExceptionReason::NotAReceipt => {
+                f.write_str("not a receipt: the amount is not positive")
+            }
             ExceptionReason::NoCandidate => f.write_str(
                 "no open item fits: no usable reference, and the payer and amount match nothing",
             ),

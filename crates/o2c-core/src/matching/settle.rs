@@ -47,7 +47,9 @@ pub(crate) fn settle(
         return None;
     }
     let owed = dues.iter().try_fold(0i64, |s, d| s.checked_add(d.open))?;
-    let discount = dues.iter().try_fold(0i64, |s, d| s.checked_add(d.discount))?;
+    let discount = dues
+        .iter()
+        .try_fold(0i64, |s, d| s.checked_add(d.discount))?;
     let (kind, take_discount) = classify(available, owed, discount, policy);
     let mut s = Settlement {
         kind,
@@ -96,8 +98,13 @@ pub(crate) fn settle(
 
 /// Unstructured remittance is cut at 140 characters: a payment for more than the items a full
 /// field names most likely pays items that did not fit.
-fn field_full(payment: &Payment) -> bool {
-    payment.remittance.iter().map(|l| l.chars().count()).sum::<usize>() >= 135
+pub(crate) fn field_full(payment: &Payment) -> bool {
+    payment
+        .remittance
+        .iter()
+        .map(|l| l.chars().count())
+        .sum::<usize>()
+        >= 135
 }
 
 fn classify(available: i64, owed: i64, discount: i64, policy: &Policy) -> (SettlementKind, bool) {

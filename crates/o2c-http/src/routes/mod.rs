@@ -10,6 +10,7 @@ pub mod invoice;
 pub mod ledger;
 pub mod order;
 pub mod payment;
+pub mod psp;
 pub mod shipment;
 
 use crate::problem::{ApiError, ApiResult};

@@ -305,7 +305,9 @@ impl TestApp {
 
     /// Today by the application's (manual) clock.
     pub fn today(&self) -> String {
-        o2c_app::Clock::now(self.clock.as_ref()).date_naive().to_string()
+        o2c_app::Clock::now(self.clock.as_ref())
+            .date_naive()
+            .to_string()
     }
 
     /// `PUT /fx-rates` for one currency and day.

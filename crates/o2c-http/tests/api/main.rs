@@ -5,11 +5,12 @@ mod helpers;
 
 mod access;
 mod billing;
-mod cash;
 mod branches;
+mod cash;
 mod concurrency;
 mod credit;
 mod cycle;
 mod delivery;
 mod errors;
 mod fx;
+mod psp;

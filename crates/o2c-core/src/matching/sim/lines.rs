@@ -40,7 +40,11 @@ pub(super) fn generate(
         total += list.len() as u64;
         cumulative.push(total);
     }
-    let groups = customers.iter().filter_map(|c| c.group).max().map_or(0, |g| g + 1);
+    let groups = customers
+        .iter()
+        .filter_map(|c| c.group)
+        .max()
+        .map_or(0, |g| g + 1);
     let mut w = World {
         customers,
         items,
@@ -56,10 +60,15 @@ pub(super) fn generate(
                 (format!("{first} Holding GmbH"), iban(rng))
             })
             .collect(),
-        processors: ["PAYPAL EUROPE S.A R.L. ET CIE", "STRIPE PAYMENTS EUROPE LTD", "ADYEN N.V.", "ABC FACTORING BANK AG"]
-            .iter()
-            .map(|n| (n.to_string(), iban(rng)))
-            .collect(),
+        processors: [
+            "PAYPAL EUROPE S.A R.L. ET CIE",
+            "STRIPE PAYMENTS EUROPE LTD",
+            "ADYEN N.V.",
+            "ABC FACTORING BANK AG",
+        ]
+        .iter()
+        .map(|n| (n.to_string(), iban(rng)))
+        .collect(),
     };
     let mut out = Vec::with_capacity(m);
     while out.len() < m {
@@ -81,13 +90,20 @@ pub(super) fn generate(
 impl World<'_> {
     fn pick_customer(&self, rng: &mut Rng) -> usize {
         let total = *self.cumulative.last().unwrap_or(&1);
-        let point = (u128::from(rng.next()) * u128::from(total.max(1)) >> 64) as u64;
-        self.cumulative.partition_point(|&w| w <= point).min(self.customers.len() - 1)
+        let point = ((u128::from(rng.next()) * u128::from(total.max(1))) >> 64) as u64;
+        self.cumulative
+            .partition_point(|&w| w <= point)
+            .min(self.customers.len() - 1)
     }
 
     /// The customer's oldest open invoices, at most `n`.
     fn open_of(&self, c: usize, n: usize) -> Vec<usize> {
-        self.by_customer[c].iter().copied().filter(|&i| self.open[i] > 0).take(n).collect()
+        self.by_customer[c]
+            .iter()
+            .copied()
+            .filter(|&i| self.open[i] > 0)
+            .take(n)
+            .collect()
     }
 
     fn invoice_payment(&mut self, rng: &mut Rng) -> Option<SimLine> {
@@ -141,16 +157,31 @@ impl World<'_> {
                     }
                 })
                 .sum();
-            return (paid, day, if paid == owed { "exact" } else { "discount" }, true);
+            return (
+                paid,
+                day,
+                if paid == owed { "exact" } else { "discount" },
+                true,
+            );
         }
         if has_discount && roll < 60 {
             let day = newest + Days::new(rng.range(15, 40) as u64);
             return (owed - discount(owed), day, "late-discount", true);
         }
         match roll {
-            60..100 => (owed - rng.range(50, 1500).min(owed / 2), usual, "charges", true),
+            60..100 => (
+                owed - rng.range(50, 1500).min(owed / 2),
+                usual,
+                "charges",
+                true,
+            ),
             100..110 if owed % 100 != 0 => (owed - owed % 100, usual, "rounding", true),
-            110..140 => (owed - owed * rng.range(3, 20) / 100, usual, "deduction", true),
+            110..140 => (
+                owed - owed * rng.range(3, 20) / 100,
+                usual,
+                "deduction",
+                true,
+            ),
             140..170 if chosen.len() == 1 && owed >= 200 => {
                 (owed * rng.range(30, 70) / 100, usual, "instalment", false)
             }
@@ -194,11 +225,18 @@ impl World<'_> {
 
     /// Money that pays no invoice: a supplier's refund, a bonus, a wrong transfer.
     fn unrelated(&mut self, rng: &mut Rng) -> SimLine {
-        let text = rng.pick(&["Erstattung", "Refund", "Bonus Q1", "Rueckzahlung Kaution", ""]);
+        let text = rng.pick(&[
+            "Erstattung",
+            "Refund",
+            "Bonus Q1",
+            "Rueckzahlung Kaution",
+            "",
+        ]);
         SimLine {
             payment: Payment {
                 amount: Money::new(rng.range(1_000, 500_000), crate::money::Currency::EUR),
-                value_date: NaiveDate::from_ymd_opt(2026, 5, 1).expect("valid") + Days::new(rng.range(0, 60) as u64),
+                value_date: NaiveDate::from_ymd_opt(2026, 5, 1).expect("valid")
+                    + Days::new(rng.range(0, 60) as u64),
                 counterparty_name: company_name(rng),
                 counterparty_account: Some(iban(rng)),
                 remittance: vec![text.to_string()],

@@ -12,7 +12,7 @@
 //! rounding short 5 %, deductions of 3-20 % 3 %, instalments 3 % (the rest paid later, by
 //! another line), overpayments 2 %. 30 % of invoices carry one of 150 list prices, so amounts
 //! repeat within and across customers. Payers: the name exactly as kept 35 %, upper-cased and
-//! transliterated 25 %, legal form dropped or changed 15 %, cut short 5 %, first word only 5 %,
+//! transliterated 25 %, legal form dropped or spelled otherwise 15 %, cut to 18-27 characters 5 %, first word only 5 %,
 //! one typo 10 %, a group treasury or someone else 5 %; some customers have near-namesakes
 //! (same words, another legal form or trade). Accounts: half the customers' accounts are on
 //! master data, the rest are learned from confirmed matches; 5 % of lines come from a second or
@@ -135,28 +135,118 @@ pub(crate) struct SimCustomer {
 }
 
 const PREFIXES: &[&str] = &[
-    "Nord", "Süd", "West", "Ost", "Alpen", "Rhein", "Elb", "Berg", "Tal", "Stein", "Holz",
-    "Eisen", "Blau", "Grün", "Sonnen", "Wald", "See", "Fluss", "Stern", "Licht", "Hansa",
-    "Brenn", "Kraft", "Feld", "Adler", "Falken", "Eichen", "Linden", "Ahorn", "Silber",
+    "Nord", "Süd", "West", "Ost", "Alpen", "Rhein", "Elb", "Berg", "Tal", "Stein", "Holz", "Eisen",
+    "Blau", "Grün", "Sonnen", "Wald", "See", "Fluss", "Stern", "Licht", "Hansa", "Brenn", "Kraft",
+    "Feld", "Adler", "Falken", "Eichen", "Linden", "Ahorn", "Silber", "Gold", "Kupfer", "Main",
+    "Donau", "Weser", "Oder", "Isar", "Neckar", "Mosel", "Saale", "Harz", "Eifel", "Taunus",
+    "Wolken", "Regen", "Schnee", "Morgen", "Abend", "Nebel", "Quell",
 ];
 const CORES: &[&str] = &[
-    "wind", "tech", "bau", "werk", "haus", "feld", "mann", "hof", "quelle", "blick", "mark",
-    "tor", "brück", "stadt", "land", "port", "line", "form", "plan", "punkt", "kraft", "gut",
-    "rad", "stahl", "glas", "druck", "pack", "trans", "med", "chem",
+    "wind", "tech", "bau", "werk", "haus", "feld", "mann", "hof", "quelle", "blick", "mark", "tor",
+    "brück", "stadt", "land", "port", "line", "form", "plan", "punkt", "kraft", "gut", "rad",
+    "stahl", "glas", "druck", "pack", "trans", "med", "chem", "tal", "berg", "stein", "bach", "au",
+    "wald", "see", "burg", "heim", "dorf", "ring", "net", "soft", "tron", "lux", "max", "print",
+    "logic", "metall", "form",
 ];
 const SURNAMES: &[&str] = &[
-    "Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker", "Schulz",
-    "Hoffmann", "Koch", "Richter", "Klein", "Wolf", "Schröder", "Neumann", "Schwarz", "Braun",
-    "Zimmermann", "Krüger", "Hartmann", "Lange", "Werner", "Krause", "Lehmann", "Köhler",
+    "Müller",
+    "Schmidt",
+    "Schneider",
+    "Fischer",
+    "Weber",
+    "Meyer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Klein",
+    "Wolf",
+    "Schröder",
+    "Neumann",
+    "Schwarz",
+    "Braun",
+    "Zimmermann",
+    "Krüger",
+    "Hartmann",
+    "Lange",
+    "Werner",
+    "Krause",
+    "Lehmann",
+    "Köhler",
+    "Hofmann",
+    "Schmitz",
+    "Schulze",
+    "Maier",
+    "König",
+    "Walter",
+    "Mayer",
+    "Huber",
+    "Kaiser",
+    "Fuchs",
+    "Peters",
+    "Lang",
+    "Scholz",
+    "Möller",
+    "Weiß",
+    "Jung",
+    "Hahn",
+    "Schubert",
+    "Vogel",
+    "Friedrich",
+    "Keller",
+    "Günther",
+    "Frank",
+    "Berger",
+    "Winkler",
+    "Roth",
+    "Beck",
+    "Lorenz",
+    "Baumann",
+    "Franke",
+    "Albrecht",
+    "Schuster",
+    "Simon",
+    "Ludwig",
 ];
 const TRADES: &[&str] = &[
-    "Logistik", "Maschinenbau", "Handel", "Trading", "Systems", "Components", "Foods",
-    "Elektro", "Metall", "Kunststoff", "Medical", "Pharma", "Textil", "Software", "Consulting",
-    "Automotive", "Bau", "Verpackung", "Energie", "Agrar",
+    "Logistik",
+    "Maschinenbau",
+    "Handel",
+    "Trading",
+    "Systems",
+    "Components",
+    "Foods",
+    "Elektro",
+    "Metall",
+    "Kunststoff",
+    "Medical",
+    "Pharma",
+    "Textil",
+    "Software",
+    "Consulting",
+    "Automotive",
+    "Bau",
+    "Verpackung",
+    "Energie",
+    "Agrar",
 ];
 pub(crate) const LEGAL_FORMS: &[&str] = &[
-    "GmbH", "GmbH", "GmbH", "AG", "GmbH & Co. KG", "KG", "e.K.", "Ltd", "Inc.", "S.A.", "B.V.",
-    "SARL", "S.p.A.", "OHG",
+    "GmbH",
+    "GmbH",
+    "GmbH",
+    "AG",
+    "GmbH & Co. KG",
+    "KG",
+    "e.K.",
+    "Ltd",
+    "Inc.",
+    "S.A.",
+    "B.V.",
+    "SARL",
+    "S.p.A.",
+    "OHG",
 ];
 
 fn customers(rng: &mut Rng, n: usize) -> Vec<SimCustomer> {
@@ -180,7 +270,11 @@ fn customers(rng: &mut Rng, n: usize) -> Vec<SimCustomer> {
         out.push(SimCustomer {
             key: CustomerKey(i as u64 + 1),
             name,
-            known_accounts: if rng.per_mille(500) { accounts.len() } else { 0 },
+            known_accounts: if rng.per_mille(500) {
+                accounts.len()
+            } else {
+                0
+            },
             accounts,
             terms_days: *rng.pick(&[14, 30, 30, 30, 45, 60]),
             discount: rng.per_mille(200),
@@ -196,7 +290,12 @@ fn company_name(rng: &mut Rng) -> String {
     let form = rng.pick(LEGAL_FORMS);
     match rng.below(3) {
         0 => format!("{} {} {form}", rng.pick(SURNAMES), rng.pick(TRADES)),
-        1 => format!("{}{} {} {form}", rng.pick(PREFIXES), rng.pick(CORES), rng.pick(TRADES)),
+        1 => format!(
+            "{}{} {} {form}",
+            rng.pick(PREFIXES),
+            rng.pick(CORES),
+            rng.pick(TRADES)
+        ),
         _ => format!("{}{} {form}", rng.pick(PREFIXES), rng.pick(CORES)),
     }
 }
@@ -215,10 +314,14 @@ fn namesake(rng: &mut Rng, name: &str) -> String {
 
 /// A German IBAN with valid check digits.
 pub(crate) fn iban(rng: &mut Rng) -> String {
-    let bban: String = (0..18).map(|_| char::from(b'0' + rng.below(10) as u8)).collect();
+    let bban: String = (0..18)
+        .map(|_| char::from(b'0' + rng.below(10) as u8))
+        .collect();
     // "DE" is 13 14; the check digits make the whole number ≡ 1 (mod 97).
     let rest = format!("{bban}131400");
-    let m = rest.bytes().fold(0u64, |m, b| (m * 10 + u64::from(b - b'0')) % 97);
+    let m = rest
+        .bytes()
+        .fold(0u64, |m, b| (m * 10 + u64::from(b - b'0')) % 97);
     format!("DE{:02}{bban}", 98 - m)
 }
 
@@ -232,7 +335,11 @@ const LIST_PRICES_EUR: &[i64] = &[
 fn invoice_amount(rng: &mut Rng) -> i64 {
     if rng.per_mille(300) {
         let net = rng.pick(LIST_PRICES_EUR) * 100 * rng.range(1, 5);
-        return if rng.per_mille(500) { net } else { net * 119 / 100 };
+        return if rng.per_mille(500) {
+            net
+        } else {
+            net * 119 / 100
+        };
     }
     let magnitude = [2_000i64, 20_000, 200_000, 2_000_000, 5_000_000];
     let band = rng.below(4);
@@ -253,8 +360,10 @@ fn items(rng: &mut Rng, customers: &[SimCustomer], n: usize) -> Vec<OpenItem> {
     let mut po_counter: Vec<u32> = vec![1000; customers.len()];
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let point = (u128::from(rng.next()) * u128::from(total) >> 64) as u64;
-        let c = cumulative.partition_point(|&w| w <= point).min(customers.len() - 1);
+        let point = ((u128::from(rng.next()) * u128::from(total)) >> 64) as u64;
+        let c = cumulative
+            .partition_point(|&w| w <= point)
+            .min(customers.len() - 1);
         let cust = &customers[c];
         let issued_on = first_day + Days::new((i as u64 * 211) / n as u64);
         let year = chrono::Datelike::year(&issued_on);
@@ -345,11 +454,12 @@ mod tests {
         let (a, b) = (generate(&cfg), generate(&cfg));
         assert_eq!(a.items, b.items);
         assert_eq!(a.lines.len(), 300);
-        assert!(a
-            .lines
-            .iter()
-            .zip(&b.lines)
-            .all(|(x, y)| x.payment == y.payment && x.truth == y.truth));
+        assert!(
+            a.lines
+                .iter()
+                .zip(&b.lines)
+                .all(|(x, y)| x.payment == y.payment && x.truth == y.truth)
+        );
     }
 
     #[test]

@@ -104,7 +104,8 @@ impl Tally {
                 if line.truth.customer.is_some() {
                     *self.exceptions_by_noise.entry(line.noise).or_default() += 1;
                     if self.exception_examples.len() < 2_000 {
-                        self.exception_examples.push((self.lines - 1, proposal.clone()));
+                        self.exception_examples
+                            .push((self.lines - 1, proposal.clone()));
                     }
                 }
             }
@@ -163,10 +164,11 @@ pub fn replay(index: &mut MatchIndex, lines: &[SimLine], policy: &Policy) -> Tal
             let by_reference = applied.evidence.iter().any(|e| {
                 matches!(e, Evidence::Reference { kind, .. } if *kind >= RefKind::InvoiceNumberMangled)
             });
-            if index.record(&applied.settlement).is_ok() && by_reference {
-                if let Some(a) = account {
-                    index.learn_account(a, applied.customer);
-                }
+            if index.record(&applied.settlement).is_ok()
+                && by_reference
+                && let Some(a) = account
+            {
+                index.learn_account(a, applied.customer);
             }
         } else if let Some(customer) = line.truth.customer {
             if let Some(s) = clerk_settlement(index, line) {
@@ -232,7 +234,12 @@ pub fn describe(line: &SimLine, proposal: &Proposal) -> String {
         proposal.decision,
     );
     for c in proposal.candidates.iter().take(3) {
-        let items: Vec<_> = c.settlement.allocations.iter().map(|a| (a.item.0, a.amount.minor())).collect();
+        let items: Vec<_> = c
+            .settlement
+            .allocations
+            .iter()
+            .map(|a| (a.item.0, a.amount.minor()))
+            .collect();
         out.push_str(&format!(
             "\n    {} {:?} {:?} {:?} {:?}",
             c.score, c.customer, c.settlement.kind, items, c.evidence

@@ -6,7 +6,10 @@ use crate::matching::model::OpenItem;
 use crate::reference::{grouped, rf_reference};
 
 /// Remittance lines, structured references and the label of the reference style.
-pub(super) fn references(rng: &mut Rng, its: &[&OpenItem]) -> (Vec<String>, Vec<String>, &'static str) {
+pub(super) fn references(
+    rng: &mut Rng,
+    its: &[&OpenItem],
+) -> (Vec<String>, Vec<String>, &'static str) {
     let mut structured = Vec::new();
     let mut parts: Vec<String> = Vec::new();
     let roll = rng.below(1000);
@@ -25,20 +28,34 @@ pub(super) fn references(rng: &mut Rng, its: &[&OpenItem]) -> (Vec<String>, Vec<
             "structured"
         }
         220..570 => {
-            parts.push(rng.pick(&["", "", "Invoice", "Rechnung", "Re.", "Payment", "Zahlung"]).to_string());
+            parts.push(
+                rng.pick(&["", "", "Invoice", "Rechnung", "Re.", "Payment", "Zahlung"])
+                    .to_string(),
+            );
             let sep = *rng.pick(&[", ", " ", " / ", "; "]);
-            parts.push(its.iter().map(|i| i.number.as_str()).collect::<Vec<_>>().join(sep));
+            parts.push(
+                its.iter()
+                    .map(|i| i.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(sep),
+            );
             "clean"
         }
         570..760 => {
             let variant = rng.below(9);
             let sep = *rng.pick(&[", ", " ", " + "]);
-            let texts: Vec<String> = its.iter().map(|i| mangle(rng, &i.number, variant)).collect();
+            let texts: Vec<String> = its
+                .iter()
+                .map(|i| mangle(rng, &i.number, variant))
+                .collect();
             parts.push(texts.join(sep));
             if variant == 8 { "typo" } else { "mangled" }
         }
         760..820 if its.iter().any(|i| !i.po_refs.is_empty()) => {
-            let mut pos: Vec<&str> = its.iter().flat_map(|i| i.po_refs.iter().map(String::as_str)).collect();
+            let mut pos: Vec<&str> = its
+                .iter()
+                .flat_map(|i| i.po_refs.iter().map(String::as_str))
+                .collect();
             pos.dedup();
             for po in pos {
                 parts.push(po_text(rng, po));
@@ -57,7 +74,19 @@ pub(super) fn references(rng: &mut Rng, its: &[&OpenItem]) -> (Vec<String>, Vec<
             "order"
         }
         _ => {
-            parts.push(rng.pick(&["Zahlung", "Payment", "Sammelueberweisung", "Rechnungsausgleich", "Invoice payment", "Ausgleich offene Posten", "", "Beleg"]).to_string());
+            parts.push(
+                rng.pick(&[
+                    "Zahlung",
+                    "Payment",
+                    "Sammelueberweisung",
+                    "Rechnungsausgleich",
+                    "Invoice payment",
+                    "Ausgleich offene Posten",
+                    "",
+                    "Beleg",
+                ])
+                .to_string(),
+            );
             "none"
         }
     };
@@ -69,10 +98,18 @@ pub(super) fn references(rng: &mut Rng, its: &[&OpenItem]) -> (Vec<String>, Vec<
         parts.push(format!("Kd-Nr. {}", rng.range(100_000, 999_999)));
     }
     if rng.per_mille(150) {
-        parts.push(format!("vom {:02}.{:02}.2026", rng.range(1, 28), rng.range(1, 12)));
+        parts.push(format!(
+            "vom {:02}.{:02}.2026",
+            rng.range(1, 28),
+            rng.range(1, 12)
+        ));
     }
     if rng.per_mille(200) {
-        parts.push(format!("EUR {},{:02}", rng.range(1, 9_999), rng.range(0, 99)));
+        parts.push(format!(
+            "EUR {},{:02}",
+            rng.range(1, 9_999),
+            rng.range(0, 99)
+        ));
     }
     (wrap(rng, &parts), structured, label)
 }
@@ -99,7 +136,13 @@ fn rf_text(rng: &mut Rng, number: &str) -> (String, bool) {
     if typo {
         let mut b = rf.into_bytes();
         let at = rng.range(4, b.len() as i64 - 1) as usize;
-        b[at] = if b[at] == b'9' { b'1' } else if b[at].is_ascii_digit() { b[at] + 1 } else { b'X' };
+        b[at] = if b[at] == b'9' {
+            b'1'
+        } else if b[at].is_ascii_digit() {
+            b[at] + 1
+        } else {
+            b'X'
+        };
         rf = String::from_utf8(b).unwrap_or_default();
     }
     if rng.per_mille(600) {
@@ -124,7 +167,10 @@ fn mangle(rng: &mut Rng, number: &str, variant: usize) -> String {
         2 => format!("{year}{seq}"),
         3 if rng.per_mille(500) => format!("{series} {year} {short}"),
         3 => format!("Inv. {year}/{short}"),
-        4 => format!("{} {short}/{year}", rng.pick(&["Rechnung Nr.", "Invoice no.", "Rg."])),
+        4 => format!(
+            "{} {short}/{year}",
+            rng.pick(&["Rechnung Nr.", "Invoice no.", "Rg."])
+        ),
         5 => number
             .chars()
             .map(|c| match c {
@@ -145,17 +191,30 @@ fn mangle(rng: &mut Rng, number: &str, variant: usize) -> String {
             } else {
                 digits[at] = b'0' + ((digits[at] - b'0' + 1 + rng.below(8) as u8) % 10);
             }
-            format!("{series}-{year}-{}", String::from_utf8(digits).unwrap_or_default())
+            format!(
+                "{series}-{year}-{}",
+                String::from_utf8(digits).unwrap_or_default()
+            )
         }
     }
 }
 
 fn po_text(rng: &mut Rng, po: &str) -> String {
-    let digits: String = po.chars().rev().take_while(char::is_ascii_digit).collect::<Vec<_>>().into_iter().rev().collect();
+    let digits: String = po
+        .chars()
+        .rev()
+        .take_while(char::is_ascii_digit)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     match rng.below(4) {
         0 | 1 => po.to_string(),
         2 if digits.len() >= 4 => digits,
-        _ => format!("{} {po}", rng.pick(&["Bestellung", "Order", "Your order", "PO"])),
+        _ => format!(
+            "{} {po}",
+            rng.pick(&["Bestellung", "Order", "Your order", "PO"])
+        ),
     }
 }
 
@@ -165,30 +224,64 @@ pub(super) fn name_variant(rng: &mut Rng, name: &str, roll: usize) -> (String, &
         0..400 => (name.to_string(), "exact"),
         400..650 => (transliterate(name).to_uppercase(), "upper"),
         650..800 => {
-            let mut base = name.to_string();
-            for form in LEGAL_FORMS.iter().rev() {
-                if let Some(stripped) = base.strip_suffix(form) {
-                    base = stripped.trim_end().to_string();
-                    break;
-                }
-            }
-            let form = if rng.per_mille(500) { "" } else { rng.pick(LEGAL_FORMS) };
-            (format!("{base} {form}").trim().to_string(), "legal-form")
+            let (base, form) = LEGAL_FORMS
+                .iter()
+                .find_map(|f| name.strip_suffix(f).map(|b| (b.trim_end(), *f)))
+                .unwrap_or((name, ""));
+            let spelled = if rng.per_mille(500) {
+                ""
+            } else {
+                respell(rng, form)
+            };
+            (format!("{base} {spelled}").trim().to_string(), "legal-form")
         }
-        800..850 => (name.chars().take(rng.range(12, 20) as usize).collect(), "cut"),
-        850..900 => (name.split(' ').next().unwrap_or(name).to_string(), "first-word"),
+        800..850 => (
+            name.chars().take(rng.range(18, 27) as usize).collect(),
+            "cut",
+        ),
+        850..900 => (
+            name.split(' ').next().unwrap_or(name).to_string(),
+            "first-word",
+        ),
         _ => (typo(rng, name), "typo"),
     }
 }
 
+/// The same legal form as banks and payers also write it.
+fn respell(rng: &mut Rng, form: &str) -> &'static str {
+    let spellings: &[&'static str] = match form {
+        "GmbH" => &["GMBH", "Gmbh", "G.m.b.H."],
+        "GmbH & Co. KG" => &["GmbH u. Co. KG", "GmbH + Co KG", "GMBH & CO KG"],
+        "AG" => &["AG", "A.G."],
+        "KG" => &["KG", "K.G."],
+        "e.K." => &["eK", "E.K."],
+        "Ltd" => &["Limited", "LTD", "Ltd."],
+        "Inc." => &["Inc", "Incorporated", "INC"],
+        "S.A." => &["SA", "S A"],
+        "B.V." => &["BV", "B V"],
+        "SARL" => &["S.A.R.L.", "Sarl"],
+        "S.p.A." => &["SpA", "SPA"],
+        "OHG" => &["oHG", "O.H.G."],
+        _ => &[""],
+    };
+    rng.pick(spellings)
+}
+
 fn transliterate(s: &str) -> String {
-    s.replace('ä', "ae").replace('ö', "oe").replace('ü', "ue").replace('ß', "ss")
-        .replace('Ä', "Ae").replace('Ö', "Oe").replace('Ü', "Ue")
+    s.replace('ä', "ae")
+        .replace('ö', "oe")
+        .replace('ü', "ue")
+        .replace('ß', "ss")
+        .replace('Ä', "Ae")
+        .replace('Ö', "Oe")
+        .replace('Ü', "Ue")
 }
 
 fn typo(rng: &mut Rng, name: &str) -> String {
     let mut c: Vec<char> = transliterate(name).chars().collect();
-    let letters: Vec<usize> = (0..c.len().saturating_sub(1)).filter(|&i| c[i].is_alphabetic() && c[i + 1].is_alphabetic()).collect();
+    let letters: Vec<usize> = (0..c.len().saturating_sub(1))
+        .filter(|&i| c[i].is_alphabetic() && c[i + 1].is_alphabetic())
+        .collect();
     if letters.is_empty() {
         return name.to_string();
     }
