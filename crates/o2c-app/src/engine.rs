@@ -68,6 +68,7 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::DifferenceWrittenOff
         | EventType::DeductionOpened
         | EventType::RemittanceImported
+        | EventType::CollectionSettled
         | EventType::PaymentMethodsChanged
         | EventType::CheckoutCreated
         | EventType::CheckoutFailed

@@ -76,6 +76,7 @@ event_types! {
     RefundPaid => "payment.refunded", reacted: false;
     CustomerNotified => "customer.notified", reacted: false;
     RemittanceImported => "remittance.imported", reacted: false;
+    CollectionSettled => "sepa.collection_settled", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -160,6 +160,8 @@ pub enum Template {
     PspSettled,
     #[serde(rename = "DEBIT_COLLECTED")]
     DebitCollected,
+    #[serde(rename = "COLLECTION_SETTLED")]
+    CollectionSettled,
     #[serde(rename = "FEE_CHARGED")]
     FeeCharged,
     #[serde(rename = "REFUND_PAID")]
@@ -184,6 +186,7 @@ impl Template {
             Template::DifferenceWrittenOff => "DIFFERENCE_WRITTEN_OFF",
             Template::PspSettled => "PSP_SETTLED",
             Template::DebitCollected => "DEBIT_COLLECTED",
+            Template::CollectionSettled => "COLLECTION_SETTLED",
             Template::FeeCharged => "FEE_CHARGED",
             Template::RefundPaid => "REFUND_PAID",
             Template::PaymentReturned => "PAYMENT_RETURNED",
@@ -503,6 +506,21 @@ pub fn psp_settled(payment_id: &str, amount: Money) -> Result<JournalEntry, Ledg
 
 /// DEBIT_COLLECTED: Dr direct debits in collection / Cr unapplied cash: a SEPA debit sent to the
 /// bank in a collection file.
+/// COLLECTION_SETTLED: Dr unidentified receipts / Cr direct debits in collection: the bank
+/// credited a collection file's money.
+pub fn collection_settled(
+    transaction_id: &str,
+    amount: Money,
+) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::CollectionSettled,
+        transaction_id,
+        UNIDENTIFIED_RECEIPTS,
+        DIRECT_DEBITS_IN_COLLECTION,
+        amount,
+    )
+}
+
 pub fn debit_collected(payment_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
     two_lines(
         Template::DebitCollected,

@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "fx", FX),
     (7, "cash application", CASH_APPLICATION),
     (8, "payment capture", PAYMENT_CAPTURE),
+    (9, "collection settlement", COLLECTION_SETTLEMENT),
 ];
 
 const FOUNDATION: &str = r#"
@@ -531,6 +532,11 @@ ALTER TABLE invoices ADD COLUMN discount_taken_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN written_off_minor BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE invoices ADD COLUMN match_refs TEXT;
 CREATE INDEX invoices_open_without_match_refs ON invoices (id) WHERE match_refs IS NULL AND open_minor > 0;
+";
+
+/// The bank line that brought a direct-debit collection's money in.
+const COLLECTION_SETTLEMENT: &str = "
+ALTER TABLE sepa_collections ADD COLUMN settled_by_line TEXT;
 ";
 
 /// Exchange rates by date and the functional-currency side of every posting. Lines written

@@ -506,8 +506,8 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
 
 fn print_match_report(m: &o2c_app::cash::run::MatchReport) {
     println!(
-        "cash application: {} line(s), {} applied, {} to the exceptions queue",
-        m.lines, m.applied, m.exceptions
+        "cash application: {} line(s), {} applied, {} to the exceptions queue, {} settling direct-debit collections",
+        m.lines, m.applied, m.exceptions, m.cleared
     );
     for (kind, n) in &m.by_kind {
         println!("  applied {kind}: {n}");

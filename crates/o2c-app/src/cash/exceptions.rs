@@ -81,7 +81,14 @@ pub fn get(conn: &mut dyn Conn, id: &str) -> Result<BankLine> {
 /// Bank lines by status (`exception` is the queue; also `unmatched`, `applied`, `not_ours`,
 /// `outgoing`), oldest value date first.
 pub fn list(conn: &mut dyn Conn, status: &str, limit: i64, offset: i64) -> Result<Vec<BankLine>> {
-    const STATUSES: &[&str] = &["exception", "unmatched", "applied", "not_ours", "outgoing"];
+    const STATUSES: &[&str] = &[
+        "exception",
+        "unmatched",
+        "applied",
+        "not_ours",
+        "outgoing",
+        "cleared",
+    ];
     if !STATUSES.contains(&status) {
         return Err(DomainError::invalid(
             "status",

@@ -20,6 +20,8 @@ const BATCH: usize = 500;
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct MatchReport {
     pub lines: usize,
+    /// Lines that settle money already booked (a direct-debit collection's credit).
+    pub cleared: usize,
     pub applied: usize,
     pub exceptions: usize,
     /// Applied lines per kind of settlement (exact, discount, written_off, deduction, partial,
@@ -228,19 +230,53 @@ pub(crate) fn line_from_row(r: &o2c_store::Row) -> Result<Line> {
 /// in the same run see each other.
 pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let started = std::time::Instant::now();
-    let (mut book, lines, policy, advices) = app
+    let (mut book, lines, policy, advices, collections) = app
         .read(|c| {
             Ok((
                 load_book(c)?,
                 unmatched_lines(c)?,
                 super::policy(c)?.to_policy(),
                 super::remittance::open_advices(c)?,
+                super::clearing::open_collections(c)?,
             ))
         })
         .await?;
+    // Credits for collection files settle what was booked when the file was made.
+    let mut settling: Vec<(String, String)> = Vec::new();
+    let mut taken = HashSet::new();
+    for line in &lines {
+        let open: Vec<_> = collections
+            .iter()
+            .filter(|c| !taken.contains(&c.id))
+            .cloned()
+            .collect();
+        if let Some(c) = super::clearing::collection_for(&open, line) {
+            taken.insert(c.id.clone());
+            settling.push((line.id.clone(), c.id.clone()));
+        }
+    }
+    let cleared = if settling.is_empty() {
+        0
+    } else {
+        let pairs = settling.clone();
+        app.write(actor.clone(), move |c, ctx| {
+            let mut n = 0;
+            for (line, collection) in &pairs {
+                n += usize::from(super::clearing::settle_in_tx(c, ctx, line, collection)?);
+            }
+            Ok(n)
+        })
+        .await?
+    };
+    let settled: HashSet<&str> = settling.iter().map(|(l, _)| l.as_str()).collect();
+    let lines: Vec<Line> = lines
+        .into_iter()
+        .filter(|l| !settled.contains(l.id.as_str()))
+        .collect();
     let mut used_advices = HashSet::new();
     let mut report = MatchReport {
-        lines: lines.len(),
+        lines: lines.len() + cleared,
+        cleared,
         open_items: book.index.len(),
         millis_loading: started.elapsed().as_millis(),
         ..MatchReport::default()

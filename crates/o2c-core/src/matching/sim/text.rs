@@ -264,7 +264,7 @@ fn respell(rng: &mut Rng, form: &str) -> &'static str {
         "OHG" => &["oHG", "O.H.G."],
         _ => &[""],
     };
-    rng.pick(spellings)
+    spellings[rng.below(spellings.len())]
 }
 
 fn transliterate(s: &str) -> String {

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 both_stores!(
     a_sepa_collection_is_a_valid_pain008_and_collects_each_invoice_once,
-    a_returned_direct_debit_reopens_the_invoice_once
+    a_returned_direct_debit_reopens_the_invoice_once,
+    the_banks_credit_for_a_collection_clears_it_instead_of_paying_twice
 );
 
 async fn with_mandate(t: &TestApp, customer: &str) -> Value {
@@ -188,5 +189,47 @@ async fn a_returned_direct_debit_reopens_the_invoice_once(t: &TestApp) {
     );
     // A returned invoice is not collected again: the customer pays by transfer.
     assert!(collect(t).await.is_empty());
+    t.assert_books_balance().await;
+}
+
+async fn the_banks_credit_for_a_collection_clears_it_instead_of_paying_twice(t: &TestApp) {
+    let (customer, _) = invoiced(t).await;
+    with_mandate(t, &customer).await;
+    t.clock.advance_days(31);
+    let made = collect(t).await;
+    let c = &made[0];
+    assert_eq!(trial_balance_account(t, "1020").await, 11_900);
+    // Two days later the bank credits the whole file in one booking naming its message id.
+    t.clock.advance_days(2);
+    let statement = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+<GrpHdr><MsgId>STMT-DD</MsgId><CreDtTm>{d}T06:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-DD</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><ValDt><Dt>{d}</Dt></ValDt>
+<AcctSvcrRef>DD-1</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>SEPA COLLECTION {msg}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>"#,
+        d = t.today(),
+        amount = c["total"]["amount"].as_str().unwrap(),
+        msg = c["message_id"].as_str().unwrap()
+    );
+    let resp = t
+        .client
+        .post(t.url("/api/v1/bank-statements"))
+        .bearer_auth(t.key("receivables"))
+        .body(statement)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let b: Value = resp.json().await.unwrap();
+    assert_eq!(b["matching"]["cleared"], 1, "{b:#}");
+    assert_eq!(b["matching"]["applied"], 0, "nothing paid twice: {b:#}");
+    assert_eq!(trial_balance_account(t, "1020").await, 0);
+    assert_eq!(trial_balance_account(t, "2050").await, 0);
+    let (_, cleared) = t
+        .get("receivables", "/api/v1/bank-lines?status=cleared")
+        .await;
+    assert_eq!(cleared.as_array().unwrap().len(), 1, "{cleared:#}");
     t.assert_books_balance().await;
 }
