@@ -137,6 +137,19 @@ pub trait Conn {
     /// Several statements without parameters (DDL, BEGIN/COMMIT).
     fn batch(&mut self, sql: &str) -> Result<(), DbError>;
 
+    /// Calls `f` with each row as it is read, without holding the whole result: for scans of
+    /// large tables. Engines that cannot stream read the result first.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        f: &mut dyn FnMut(&Row) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        for r in self.query(sql, params)? {
+            f(&r)?;
+        }
+        Ok(())
+    }
     fn query_opt(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>, DbError> {
         Ok(self.query(sql, params)?.into_iter().next())
     }

@@ -101,61 +101,65 @@ pub fn load_book(conn: &mut dyn Conn) -> Result<Book> {
         o2c_store::Dialect::Sqlite => "invoices NOT INDEXED",
         o2c_store::Dialect::Postgres => "invoices",
     };
-    let rows = conn.query(
+    let mut items = Vec::new();
+    let mut invoice_ids = Vec::new();
+    let mut invoice_numbers = Vec::new();
+    let mut currencies = Vec::new();
+    // Streamed: a million open items are read once, never held twice.
+    conn.query_each(
         &format!(
             "SELECT id, number, customer_id, currency, open_minor, gross_minor, issued_on, due_on,
                     discount_bp, discount_until, order_id, match_refs
              FROM {from} WHERE open_minor > 0 AND kind = 'invoice'"
         ),
         params![],
+        &mut |r| {
+            let id = r.text(0);
+            let open = r.int(4) - held.get(&id).copied().unwrap_or(0);
+            let Some(&customer) = customer_keys.get(&r.text(2)) else {
+                return Ok(());
+            };
+            if open <= 0 {
+                return Ok(());
+            }
+            let cur = Currency::parse(&r.text(3))
+                .map_err(|e| o2c_store::DbError::Other(e.to_string()))?;
+            let date = |i: usize| {
+                r.opt_text(i)
+                    .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
+            };
+            let (order_refs, po_refs) = match r.opt_text(11) {
+                Some(m) => parse_match_refs(&m),
+                None => refs
+                    .remove(&id)
+                    .unwrap_or_else(|| (vec![r.text(10)], Vec::new())),
+            };
+            let discount = match (r.int(8), date(9)) {
+                (bp, Some(until)) if bp > 0 => Some(EarlyDiscount {
+                    rate: Percent::from_basis_points(bp),
+                    until,
+                }),
+                _ => None,
+            };
+            let number = r.text(1);
+            items.push(OpenItem {
+                key: ItemKey(invoice_ids.len() as u64),
+                customer: CustomerKey(customer),
+                number: number.clone(),
+                open: Money::new(open, cur),
+                total: Money::new(r.int(5), cur),
+                issued_on: date(6).unwrap_or(NaiveDate::MIN),
+                due_on: date(7).unwrap_or(NaiveDate::MIN),
+                discount,
+                order_refs,
+                po_refs,
+            });
+            invoice_numbers.push(number);
+            invoice_ids.push(id);
+            currencies.push(cur);
+            Ok(())
+        },
     )?;
-    let mut items = Vec::with_capacity(rows.len());
-    let mut invoice_ids = Vec::with_capacity(rows.len());
-    let mut invoice_numbers = Vec::with_capacity(rows.len());
-    let mut currencies = Vec::with_capacity(rows.len());
-    for r in rows {
-        let id = r.text(0);
-        let open = r.int(4) - held.get(&id).copied().unwrap_or(0);
-        let Some(&customer) = customer_keys.get(&r.text(2)) else {
-            continue;
-        };
-        if open <= 0 {
-            continue;
-        }
-        let cur = Currency::parse(&r.text(3))?;
-        let date = |i: usize| {
-            r.opt_text(i)
-                .and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok())
-        };
-        let (order_refs, po_refs) = match r.opt_text(11) {
-            Some(m) => parse_match_refs(&m),
-            None => refs
-                .remove(&id)
-                .unwrap_or_else(|| (vec![r.text(10)], Vec::new())),
-        };
-        let discount = match (r.int(8), date(9)) {
-            (bp, Some(until)) if bp > 0 => Some(EarlyDiscount {
-                rate: Percent::from_basis_points(bp),
-                until,
-            }),
-            _ => None,
-        };
-        items.push(OpenItem {
-            key: ItemKey(invoice_ids.len() as u64),
-            customer: CustomerKey(customer),
-            number: r.text(1),
-            open: Money::new(open, cur),
-            total: Money::new(r.int(5), cur),
-            issued_on: date(6).unwrap_or(NaiveDate::MIN),
-            due_on: date(7).unwrap_or(NaiveDate::MIN),
-            discount,
-            order_refs,
-            po_refs,
-        });
-        invoice_numbers.push(r.text(1));
-        invoice_ids.push(id);
-        currencies.push(cur);
-    }
     let index = MatchIndex::build(&items, &payers)
         .map_err(|e| crate::error::AppError::Internal(format!("match index: {e}")))?;
     Ok(Book {
