@@ -44,6 +44,10 @@ pub struct Suggestion {
     pub deductions: Vec<Part>,
     /// What stays on the customer's account as credit.
     pub on_account: Option<Money>,
+    /// The line names the invoices (an invoice number, RF or order id): applying it confirms
+    /// who pays from the line's account. A match on amount and name alone teaches nothing.
+    #[serde(default)]
+    pub confirms_payer: bool,
 }
 
 /// The matcher's answer for one line, in the store's ids.
@@ -83,6 +87,7 @@ pub(crate) fn resolve(book: &Book, line: &Line, proposal: Proposal) -> LineDecis
                 write_off_account: s.write_off.as_ref().map(|w| w.account.clone()),
                 deductions: s.deductions.iter().map(part).collect(),
                 on_account: s.on_account,
+                confirms_payer: confirms_payer(&c.evidence),
             }
         })
         .collect();
@@ -97,6 +102,13 @@ pub(crate) fn resolve(book: &Book, line: &Line, proposal: Proposal) -> LineDecis
         candidates,
         advice_id: None,
     }
+}
+
+/// Evidence that names the items themselves, strongly enough to trust the payer's account.
+pub fn confirms_payer(evidence: &[Evidence]) -> bool {
+    evidence.iter().any(|e| {
+        matches!(e, Evidence::Reference { kind, .. } if *kind >= o2c_core::matching::RefKind::InvoiceNumberMangled)
+    })
 }
 
 fn evidence_json(e: &Evidence) -> serde_json::Value {
@@ -266,14 +278,17 @@ pub fn apply_in_tx(
     for d in &s.deductions {
         open_deduction_in_tx(conn, ctx, &s.customer_id, d, line_id)?;
     }
-    super::learn_payer(
-        conn,
-        ctx,
-        line.opt_text(4).as_deref(),
-        &s.customer_id,
-        line_id,
-        how != "matched automatically",
-    )?;
+    let by_person = how != "matched automatically";
+    if by_person || s.confirms_payer {
+        super::learn_payer(
+            conn,
+            ctx,
+            line.opt_text(4).as_deref(),
+            &s.customer_id,
+            line_id,
+            by_person,
+        )?;
+    }
     conn.execute(
         "UPDATE bank_transactions SET match_status = 'applied', customer_id = $2, payment_id = $3, score = $4, evidence = $5, reason = NULL, decided_by = $6, decided_at = $7 WHERE id = $1",
         params![line_id, s.customer_id.as_str(), pid.as_str(), i64::from(s.score), serde_json::to_string(&s.evidence)?, ctx.actor.to_string(), ctx.timestamp()],

@@ -235,6 +235,7 @@ pub fn split_in_tx(conn: &mut dyn Conn, ctx: &Ctx, id: &str, r: &SplitRequest) -
         write_off_account: None,
         deductions: Vec::new(),
         on_account: (rest > 0).then(|| Money::new(rest, cur)),
+        confirms_payer: true,
     };
     apply::apply_in_tx(conn, ctx, id, &s, "split by hand")?;
     get(conn, id)

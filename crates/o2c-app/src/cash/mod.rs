@@ -26,7 +26,8 @@ use o2c_store::{Conn, params};
 use serde::{Deserialize, Serialize};
 
 /// The cash-application policy as an administrator sets it (`PUT /api/v1/cash/policy`).
-/// Scores run from 0 to 1000; amounts are in minor units of the payment's currency.
+/// Scores are sums of evidence points (the strongest evidence together comes to about 1,700);
+/// thresholds run from 0 to 1000; amounts are in minor units of the payment's currency.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct CashPolicy {

@@ -363,7 +363,9 @@ fn decide(
                 proposal.decision = Decision::Exception(
                     o2c_core::matching::ExceptionReason::ReferencedItemsSettled,
                 );
-            } else if let Some(account) = &line.payment.counterparty_account {
+            } else if let Some(account) = &line.payment.counterparty_account
+                && apply::confirms_payer(&best.evidence)
+            {
                 book.index.learn_account(account, best.customer);
             }
         }

@@ -14,6 +14,8 @@ use super::proposal::{Evidence, RefKind, SettlementKind};
 use super::settle::{earned_discount, field_full, settle};
 
 impl Matcher<'_> {
+    /// The items the line names, by customer; order numbers many customers share only for a
+    /// customer the payer is known as.
     pub(super) fn reference_candidates(&mut self) {
         let mut groups: Vec<(u32, Vec<RefHit>)> = Vec::new();
         let mut from_crowd: Vec<RefHit> = Vec::new();
@@ -69,6 +71,7 @@ impl Matcher<'_> {
         }
     }
 
+    /// One customer's named items settled as named, and the variants the amount suggests.
     fn reference_plans(&mut self, customer: u32, set: &[RefHit]) {
         let items: Vec<u32> = set.iter().map(|h| h.item).collect();
         let kind = set
@@ -291,6 +294,8 @@ impl Matcher<'_> {
         }
     }
 
+    /// The amount among the items of the customers the payer is known as, by account or name;
+    /// not needed when an invoice named whole is paid exactly.
     pub(super) fn amount_candidates(&mut self) {
         let fitted = self.fitted();
         // An invoice named whole (RF, number, order) and paid exactly needs no second opinion
@@ -387,6 +392,7 @@ impl Matcher<'_> {
         }
     }
 
+    /// A combination of items the amount pays, as a candidate.
     fn combination(&mut self, customer: u32, items: Vec<u32>, contiguous: bool, complete: bool) {
         if let Some((s, _)) = settle(self.ix, &items, self.payment, self.policy) {
             let mut ev = vec![Evidence::AmountSubset {

@@ -20,7 +20,7 @@ const STRONG_NAME: f64 = 0.93;
 pub(super) const MAX_NAMED_CUSTOMERS: usize = 3;
 /// An account that pays for more customers than this (a payment provider's) says nothing
 /// about which one paid.
-pub(super) const MAX_SHARED_ACCOUNT: usize = 5;
+const MAX_SHARED_ACCOUNT: usize = 5;
 /// Days an invoice may seem issued after the payment that pays it.
 pub(super) const ISSUE_DATE_SLACK_DAYS: u64 = 3;
 /// Items a cut-off remittance may have left out and a combination may put back.
@@ -136,21 +136,20 @@ impl<'a> Matcher<'a> {
         self.named.as_deref().unwrap_or_default()
     }
 
-    /// Whether the payer's name, though some customer's exactly, is also the start of other
-    /// customers' names ("ELBBAU" for "Elbbau GmbH" and "Elbbau Logistik AG").
+    /// Whether the payer's name, though some customer's exactly, is also how other customers'
+    /// names begin ("ELBBAU" for "Elbbau GmbH" and "Elbbau Logistik AG"). A name given with its
+    /// legal form is complete; one without may have been cut short.
     pub(super) fn name_is_shared(&mut self) -> bool {
         if let Some(shared) = self.name_shared {
             return shared;
         }
         let payer = self.payer_name.clone();
         let ix = self.ix;
-        let shared = self.named_customers().iter().any(|&(c, _)| {
-            let other = &ix.customers[c as usize].name;
-            let same_form = payer.form == 0 || other.form == 0 || payer.form == other.form;
-            other.joined != payer.joined
-                && same_form
-                && payer.tokens.iter().all(|t| other.tokens.contains(t))
-        });
+        let shared = payer.form == 0
+            && self.named_customers().iter().any(|&(c, _)| {
+                let other = &ix.customers[c as usize].name;
+                other.joined != payer.joined && other.tokens.starts_with(&payer.tokens)
+            });
         self.name_shared = Some(shared);
         shared
     }
@@ -188,74 +187,9 @@ impl<'a> Matcher<'a> {
                 }
             };
             d.evidence.extend(payer);
-            let referenced = d.evidence.iter().any(Evidence::is_reference);
-            // Without a reference or an account to go by, the very name is only as good as it
-            // is unshared.
-            let account = d
-                .evidence
-                .iter()
-                .any(|e| matches!(e, Evidence::AccountKnown | Evidence::AccountShared));
-            let exact_name = d.evidence.iter().position(|e| {
-                matches!(
-                    e,
-                    Evidence::NameMatch {
-                        similarity_pct: 100
-                    }
-                )
-            });
-            if let (Some(at), false, false) = (exact_name, referenced, account)
-                && self.name_is_shared()
-            {
-                d.evidence[at] = Evidence::NameMatch { similarity_pct: 97 };
-            }
-            if !referenced && self.names_items {
-                d.evidence.push(Evidence::OtherItemsNamed);
-            }
-            let paid_in_full = matches!(
-                d.settlement.kind,
-                SettlementKind::Exact | SettlementKind::Discount
-            );
-            if referenced && !paid_in_full && self.another_item_pays_exactly(d) {
-                d.evidence.push(Evidence::AmountMatchesAnotherItem);
-            }
-            d.score = d
-                .evidence
-                .iter()
-                .map(Evidence::points)
-                .sum::<i32>()
-                .clamp(0, 10_000);
-            d.item_score = d
-                .evidence
-                .iter()
-                .filter(|e| !e.is_about_payer())
-                .map(Evidence::points)
-                .sum::<i32>()
-                .clamp(0, 10_000);
+            self.weigh(d);
         }
-        drafts.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
-                .then_with(|| {
-                    self.ix.customers[a.customer as usize]
-                        .key
-                        .cmp(&self.ix.customers[b.customer as usize].key)
-                })
-                .then_with(|| a.items.cmp(&b.items))
-        });
-        // The same settlement found twice (by reference and by amount) is one candidate: keep
-        // its best-scored finding.
-        let mut kept: Vec<Draft> = Vec::with_capacity(drafts.len());
-        for d in drafts {
-            let seen = kept.iter().any(|k| {
-                k.customer == d.customer
-                    && k.items == d.items
-                    && k.settlement.kind == d.settlement.kind
-            });
-            if !seen {
-                kept.push(d);
-            }
-        }
-        let drafts = kept;
+        let drafts = self.rank(drafts);
         let decision = self.decide(&drafts);
         let candidates = drafts
             .into_iter()
@@ -271,6 +205,74 @@ impl<'a> Matcher<'a> {
             decision,
             candidates,
         }
+    }
+
+    /// Adds what speaks against a draft and sums its points.
+    fn weigh(&mut self, d: &mut Draft) {
+        let referenced = d.evidence.iter().any(Evidence::is_reference);
+        // Without a reference or an account to go by, the very name is only as good as it is
+        // unshared.
+        let account = d
+            .evidence
+            .iter()
+            .any(|e| matches!(e, Evidence::AccountKnown | Evidence::AccountShared));
+        let exact_name = d.evidence.iter().position(|e| {
+            matches!(
+                e,
+                Evidence::NameMatch {
+                    similarity_pct: 100
+                }
+            )
+        });
+        if let (Some(at), false, false) = (exact_name, referenced, account)
+            && self.name_is_shared()
+        {
+            d.evidence[at] = Evidence::NameMatch { similarity_pct: 97 };
+        }
+        if !referenced && self.names_items {
+            d.evidence.push(Evidence::OtherItemsNamed);
+        }
+        let paid_in_full = matches!(
+            d.settlement.kind,
+            SettlementKind::Exact | SettlementKind::Discount
+        );
+        if referenced && !paid_in_full && self.another_item_pays_exactly(d) {
+            d.evidence.push(Evidence::AmountMatchesAnotherItem);
+        }
+        let sum = |about_items_only: bool| {
+            d.evidence
+                .iter()
+                .filter(|e| !(about_items_only && e.is_about_payer()))
+                .map(Evidence::points)
+                .sum::<i32>()
+                .clamp(0, 10_000)
+        };
+        d.score = sum(false);
+        d.item_score = sum(true);
+    }
+
+    /// Best first (ties in a fixed order); the same settlement found twice, by reference and by
+    /// amount, is one candidate with its best-scored finding.
+    fn rank(&self, mut drafts: Vec<Draft>) -> Vec<Draft> {
+        let key = |d: &Draft| self.ix.customers[d.customer as usize].key;
+        drafts.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then_with(|| key(a).cmp(&key(b)))
+                .then_with(|| a.items.cmp(&b.items))
+        });
+        let mut kept: Vec<Draft> = Vec::with_capacity(drafts.len());
+        for d in drafts {
+            let seen = kept.iter().any(|k| {
+                k.customer == d.customer
+                    && k.items == d.items
+                    && k.settlement.kind == d.settlement.kind
+            });
+            if !seen {
+                kept.push(d);
+            }
+        }
+        kept
     }
 
     fn payer_evidence(&mut self, customer: u32) -> Vec<Evidence> {

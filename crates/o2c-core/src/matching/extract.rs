@@ -5,11 +5,10 @@
 
 use super::index::{MatchIndex, PO_TAG, order_key_body};
 use super::model::Payment;
-use super::normalize::{
-    DigitGroups, KeyKind, is_year, ocr_fix, parse_digits, push_normalized, series,
-};
+use super::normalize::{DigitGroups, KeyKind, is_year, parse_digits, series};
 use super::postings::Hits;
 use super::proposal::RefKind;
+use super::tokens::{CONNECTORS, KEYWORDS, Text, digits_only, joins_number};
 use crate::reference::is_valid_rf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,34 +84,6 @@ impl<'a> Found<'a> {
     }
 }
 
-/// Words that announce a document number: a bare short number after one is still worth a look.
-const KEYWORDS: &[&[u8]] = &[
-    b"BILL",
-    b"FACTURA",
-    b"FACTURE",
-    b"FAKTURA",
-    b"FATTURA",
-    b"FRA",
-    b"INV",
-    b"INVOICE",
-    b"INVOICES",
-    b"NO",
-    b"NR",
-    b"NUMBER",
-    b"RE",
-    b"RECH",
-    b"RECHNR",
-    b"RECHNUNG",
-    b"RECHNUNGEN",
-    b"RECHNUNGSNR",
-    b"RG",
-    b"RGNR",
-    b"RNR",
-];
-const CONNECTORS: &[&[u8]] = &[b"AND", b"E", b"ET", b"U", b"UND", b"Y"];
-/// Longest text read from one payment, in tokens; beyond it is noise, not remittance.
-const MAX_TOKENS: usize = 256;
-
 pub(crate) fn references<'a>(ix: &'a MatchIndex, payment: &Payment) -> Found<'a> {
     let mut found = Found::default();
     let mut text = Text::default();
@@ -138,143 +109,6 @@ pub(crate) fn references<'a>(ix: &'a MatchIndex, payment: &Payment) -> Found<'a>
         scan(ix, &text, &mut found);
     }
     found
-}
-
-#[derive(Default)]
-struct Text {
-    buf: Vec<u8>,
-    toks: Vec<(u32, u32)>,
-    /// Where lines were joined inside a word.
-    cuts: Vec<u32>,
-    /// Read only the words around `cuts`: the rest was read with the lines apart.
-    only_near_cuts: bool,
-    /// Tokens that are part of a date or an amount, not of a reference.
-    noise: Vec<bool>,
-}
-
-impl Text {
-    /// Returns whether a join fell between two letters or digits.
-    fn load(&mut self, parts: &[String], joiner: &[u8]) -> bool {
-        self.buf.clear();
-        self.toks.clear();
-        self.cuts.clear();
-        self.only_near_cuts = false;
-        let mut cut_inside_word = false;
-        for (i, p) in parts.iter().enumerate() {
-            if i > 0 {
-                let before = self.buf.last().is_some_and(u8::is_ascii_alphanumeric);
-                let after = p.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
-                if before && after {
-                    cut_inside_word = true;
-                    self.cuts.push(self.buf.len() as u32);
-                }
-                self.buf.extend_from_slice(joiner);
-            }
-            push_normalized(p, &mut self.buf);
-        }
-        ocr_fix(&mut self.buf);
-        let mut start = None;
-        for (i, b) in self.buf.iter().enumerate() {
-            match (b.is_ascii_alphanumeric(), start) {
-                (true, None) => start = Some(i),
-                (false, Some(s)) => {
-                    self.toks.push((s as u32, i as u32));
-                    start = None;
-                }
-                _ => {}
-            }
-        }
-        if let Some(s) = start {
-            self.toks.push((s as u32, self.buf.len() as u32));
-        }
-        self.toks.truncate(MAX_TOKENS);
-        self.mark_noise();
-        cut_inside_word
-    }
-
-    /// Dates ("15.03.2026", "1/2/26") and amounts ("1.234,56", "EUR 980") are numbers too,
-    /// but never references: reading them as running numbers only finds strangers' invoices.
-    fn mark_noise(&mut self) {
-        let n = self.toks.len();
-        self.noise.clear();
-        self.noise.resize(n, false);
-        let num = |t: &[u8]| !t.is_empty() && digits_only(t);
-        for i in 0..n {
-            if i + 2 < n {
-                let (d, m, y) = (self.tok(i), self.tok(i + 1), self.tok(i + 2));
-                let sep = self.gap(i + 1);
-                let date = num(d)
-                    && num(m)
-                    && num(y)
-                    && d.len() <= 2
-                    && m.len() <= 2
-                    && matches!(y.len(), 2 | 4)
-                    && matches!(sep, b"." | b"/" | b"-")
-                    && self.gap(i + 2) == sep
-                    && parse_digits(m).is_some_and(|m| (1..=12).contains(&m));
-                if date {
-                    self.noise[i..i + 3].fill(true);
-                }
-            }
-            if self.looks_like_amount(i) {
-                self.noise[i] = true;
-                if i + 1 < n && self.tok(i + 1).len() == 2 && matches!(self.gap(i + 1), b"." | b",")
-                {
-                    self.noise[i + 1] = true;
-                }
-            }
-            let currency = matches!(self.tok(i), b"EUR" | b"USD" | b"CHF" | b"GBP");
-            if currency && i + 1 < n && num(self.tok(i + 1)) {
-                self.noise[i + 1] = true;
-            }
-        }
-    }
-
-    /// Whether a window starting at token `i` holds a word joined across a cut.
-    fn near_cut(&self, i: usize) -> bool {
-        self.toks[i..self.toks.len().min(i + 3)]
-            .iter()
-            .any(|&(s, e)| self.cuts.iter().any(|&c| s < c && c < e))
-    }
-
-    fn tok(&self, i: usize) -> &[u8] {
-        let (s, e) = self.toks[i];
-        &self.buf[s as usize..e as usize]
-    }
-
-    /// The separator characters between token `i - 1` and token `i`.
-    fn gap(&self, i: usize) -> &[u8] {
-        &self.buf[self.toks[i - 1].1 as usize..self.toks[i].0 as usize]
-    }
-
-    fn is_keyword_before(&self, i: usize) -> bool {
-        (i >= 1 && KEYWORDS.contains(&self.tok(i - 1)))
-            || (i >= 2 && KEYWORDS.contains(&self.tok(i - 2)))
-    }
-
-    /// "1.234,56" and "1234.56": digits that are part of an amount, not a reference.
-    fn looks_like_amount(&self, i: usize) -> bool {
-        let decimals_follow = i + 1 < self.toks.len()
-            && matches!(self.gap(i + 1), b"." | b",")
-            && self.tok(i + 1).len() == 2
-            && self.tok(i + 1).iter().all(u8::is_ascii_digit);
-        let thousands_before = i >= 1
-            && matches!(self.gap(i), b"." | b",")
-            && self.tok(i).len() == 3
-            && self.tok(i - 1).len() <= 3
-            && self.tok(i - 1).iter().all(u8::is_ascii_digit);
-        decimals_follow || thousands_before
-    }
-}
-
-/// Separators that may sit inside one number: "-", "/", ".", " ", " - "; not a list's ", ".
-fn joins_number(gap: &[u8]) -> bool {
-    let marks = gap.iter().filter(|&&b| b != b' ').count();
-    gap.len() <= 3 && marks <= 1 && !gap.contains(&b',') && !gap.contains(&b';')
-}
-
-fn digits_only(t: &[u8]) -> bool {
-    t.iter().all(u8::is_ascii_digit)
 }
 
 /// After "INV-2026-000042", a list goes on with bare numbers: "/43", ", 44 and 45".
@@ -354,34 +188,13 @@ fn rf<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Option<u
     if first.len() < 4 || &first[..2] != b"RF" || !digits_only(&first[2..4]) {
         return None;
     }
-    let mut candidate = String::with_capacity(28);
-    candidate.push_str(std::str::from_utf8(&first[..4]).ok()?);
+    // Where the reference may end: after each group, as long as it fits in 21 characters.
     let mut body: Vec<u8> = first[4..].to_vec();
+    let mut ends: Vec<(usize, usize)> = Vec::new();
     let mut j = i;
-    let mut any_valid = false;
-    let mut fallback: Option<usize> = None;
     loop {
         if (1..=21).contains(&body.len()) {
-            candidate.truncate(4);
-            candidate.push_str(std::str::from_utf8(&body).ok()?);
-            let hits = ix.lookup(KeyKind::Compact, &body);
-            let mut invoices = hits.iter().filter(|v| v & PO_TAG == 0).peekable();
-            if is_valid_rf(&candidate) {
-                any_valid = true;
-                if invoices.peek().is_some() {
-                    for item in invoices {
-                        f.add(item, RefKind::Rf);
-                    }
-                    return Some(j);
-                }
-            } else if invoices.peek().is_some() && fallback.is_none() {
-                // Check digits that fail around a body that is one of our numbers: a typo in
-                // the check digits or a reference typed from paper. The number still counts.
-                for item in invoices {
-                    f.add(item, RefKind::InvoiceNumberMangled);
-                }
-                fallback = Some(j);
-            }
+            ends.push((body.len(), j));
         }
         j += 1;
         if j >= t.toks.len() || !matches!(t.gap(j), b" " | b"  ") {
@@ -393,10 +206,44 @@ fn rf<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Option<u
         }
         body.extend_from_slice(next);
     }
-    if any_valid && fallback.is_none() {
-        f.unknown_rf = true;
+    let head = std::str::from_utf8(&first[..4]).ok()?;
+    let valid: Vec<(usize, usize)> = ends
+        .iter()
+        .copied()
+        .filter(|&(len, _)| {
+            std::str::from_utf8(&body[..len]).is_ok_and(|b| is_valid_rf(&format!("{head}{b}")))
+        })
+        .collect();
+    let invoices = |len: usize| {
+        ix.lookup(KeyKind::Compact, &body[..len])
+            .iter()
+            .filter(|v| v & PO_TAG == 0)
+    };
+    for &(len, end) in &valid {
+        let mut named = invoices(len).peekable();
+        if named.peek().is_some() {
+            for item in named {
+                f.add(item, RefKind::Rf);
+            }
+            return Some(end);
+        }
     }
-    fallback
+    if !valid.is_empty() {
+        f.unknown_rf = true;
+        return None;
+    }
+    // Check digits that fail around a body that is one of our numbers: a typo in the check
+    // digits or a reference typed from paper. The number still counts.
+    for &(len, end) in &ends {
+        let mut named = invoices(len).peekable();
+        if named.peek().is_some() {
+            for item in named {
+                f.add(item, RefKind::InvoiceNumberMangled);
+            }
+            return Some(end);
+        }
+    }
+    None
 }
 
 /// An order id: 26 base32 characters, with or without `ord_`.
@@ -463,7 +310,7 @@ fn invoice<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Opt
         if foreign {
             continue;
         }
-        if let Some(hit) = by_digit_groups(ix, t, i, j, &groups, letters, f) {
+        if let Some(hit) = by_digit_groups(ix, t, (i, j), &groups, letters, f) {
             named = Some((hit, j));
         }
     }
@@ -474,42 +321,26 @@ fn invoice<'a>(ix: &'a MatchIndex, t: &Text, i: usize, f: &mut Found<'a>) -> Opt
 }
 
 /// Year and running number in either order, and a bare running number tried against the
-/// index's years.
+/// index's years. Returns an invoice named by year and number.
 fn by_digit_groups<'a>(
     ix: &'a MatchIndex,
     t: &Text,
-    i: usize,
-    j: usize,
+    (i, j): (usize, usize),
     groups: &DigitGroups,
     letters: &[u8],
     f: &mut Found<'a>,
 ) -> Option<u32> {
     let mut named = None;
     let mut add = |items: Hits<'a>, kind: RefKind, f: &mut Found<'a>| {
-        if items.len() > CROWDED {
-            f.add_all(items, kind);
-            return;
-        }
-        // Letters before the number are its series, or a word like "Rechnung"; other letters
-        // ("BEST-2026-1003", an order) mean it is no invoice of ours.
-        let strict = items.iter().any(|it| series_matches(ix, it, letters));
-        if !strict && !letters.is_empty() && !KEYWORDS.contains(&letters) {
-            return;
-        }
-        for item in items.iter() {
-            if !strict || series_matches(ix, item, letters) {
-                f.add(item, kind);
-                if kind == RefKind::InvoiceNumberMangled {
-                    named = Some(item);
-                }
-            }
+        let hit = add_numbered(ix, items, kind, letters, f);
+        if kind == RefKind::InvoiceNumberMangled {
+            named = named.or(hit);
         }
     };
     match groups.n {
         1 => {
             let v = groups.values[0];
-            let tok = t.tok(j);
-            let digits = tok.iter().filter(|b| b.is_ascii_digit()).count();
+            let digits = t.tok(j).iter().filter(|b| b.is_ascii_digit()).count();
             let announced = !letters.is_empty() || t.is_keyword_before(i);
             // One token holds all the digits: "4711", "INV4711", "INV 4711".
             let alone = i == j || (j == i + 1 && !t.tok(i).iter().any(u8::is_ascii_digit));
@@ -532,27 +363,56 @@ fn by_digit_groups<'a>(
                 add(ix.lookup_sequence(q, seq), RefKind::InvoiceNumberMangled, f);
             }
             f.add_number(groups, letters);
-            let (a, b) = (groups.values[0], groups.values[1]);
-            // "42/2026" is year-last; "02.2026" in a date is not.
-            let slashed = j == i + 1 && t.gap(j).iter().filter(|&&b| b != b' ').eq(b"/".iter());
-            let long = t.tok(i).iter().filter(|b| b.is_ascii_digit()).count() >= 3;
-            if groups.n == 2
-                && is_year(b)
-                && !is_year(a)
-                && slashed
-                && (long || t.is_keyword_before(i))
-            {
-                let mut swapped = DigitGroups::default();
-                swapped.push_run(b.to_string().as_bytes());
-                swapped.push_run(a.to_string().as_bytes());
-                if let Some((q, seq)) = swapped.split() {
-                    add(ix.lookup_sequence(q, seq), RefKind::InvoiceNumberMangled, f);
-                }
+            if let Some((q, seq)) = year_last(t, (i, j), groups) {
+                add(ix.lookup_sequence(q, seq), RefKind::InvoiceNumberMangled, f);
             }
         }
         _ => {}
     }
     named
+}
+
+/// "42/2026" read as year 2026, number 42; "02.2026" in a date is not.
+fn year_last(t: &Text, (i, j): (usize, usize), groups: &DigitGroups) -> Option<(u64, u64)> {
+    let (a, b) = (groups.values[0], groups.values[1]);
+    let slashed = j == i + 1 && t.gap(j).iter().filter(|&&b| b != b' ').eq(b"/".iter());
+    let long = t.tok(i).iter().filter(|b| b.is_ascii_digit()).count() >= 3;
+    if groups.n != 2 || !is_year(b) || is_year(a) || !slashed || !(long || t.is_keyword_before(i)) {
+        return None;
+    }
+    let mut swapped = DigitGroups::default();
+    swapped.push_run(b.to_string().as_bytes());
+    swapped.push_run(a.to_string().as_bytes());
+    swapped.split()
+}
+
+/// Adds the items a year and running number name, keeping to the series written before it.
+/// Returns one of them.
+fn add_numbered<'a>(
+    ix: &'a MatchIndex,
+    items: Hits<'a>,
+    kind: RefKind,
+    letters: &[u8],
+    f: &mut Found<'a>,
+) -> Option<u32> {
+    if items.len() > CROWDED {
+        f.add_all(items, kind);
+        return None;
+    }
+    // Letters before the number are its series, or a word like "Rechnung"; other letters
+    // ("BEST-2026-1003", an order) mean it is no invoice of ours.
+    let strict = items.iter().any(|it| series_matches(ix, it, letters));
+    if !strict && !letters.is_empty() && !KEYWORDS.contains(&letters) {
+        return None;
+    }
+    let mut hit = None;
+    for item in items.iter() {
+        if !strict || series_matches(ix, item, letters) {
+            f.add(item, kind);
+            hit = Some(item);
+        }
+    }
+    hit
 }
 
 /// A number written with a series ("CRN 2026 7") names only items of that series, when there

@@ -189,8 +189,10 @@ impl MatchIndex {
             .map(|i| self.items[i as usize].open_money())
     }
 
-    /// Books an applied settlement into the index, so the next payment sees what is left open.
-    /// All or nothing: an allocation beyond an item's open amount changes nothing.
+    /// Books an applied settlement into the index, so the next payment sees what is left open:
+    /// cash, discount, write-off and deduction all lower what an item owes (a deduction's amount
+    /// lives on as a dispute, outside the matcher). All or nothing: an allocation beyond an
+    /// item's open amount changes nothing.
     pub fn record(&mut self, settlement: &Settlement) -> Result<(), MatchError> {
         let mut taken: Vec<(u32, Money)> = Vec::new();
         let parts = settlement

@@ -64,7 +64,9 @@ pub struct Payment {
     pub end_to_end_id: Option<String>,
 }
 
-/// How sure is sure enough, and what to do with differences. Scores run from 0 to 1000.
+/// How sure is sure enough, and what to do with differences. A score is the sum of the
+/// evidence's points ([`Evidence::points`](super::Evidence::points)): 800 is enough by default,
+/// the strongest evidence together comes to about 1,700.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     /// A candidate below this score is never applied without a person.

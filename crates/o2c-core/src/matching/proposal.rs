@@ -195,9 +195,23 @@ pub struct Settlement {
 }
 
 impl Settlement {
-    /// The items this settlement touches, in allocation order.
+    /// Every item this settlement touches (cash, discount, write-off or deduction), each once,
+    /// in allocation order.
     pub fn items(&self) -> impl Iterator<Item = ItemKey> + '_ {
-        self.allocations.iter().map(|a| a.item)
+        let mut seen: Vec<ItemKey> = Vec::new();
+        self.allocations
+            .iter()
+            .chain(&self.discounts)
+            .chain(&self.deductions)
+            .map(|a| a.item)
+            .chain(self.write_off.iter().map(|w| w.item))
+            .filter(move |k| {
+                let new = !seen.contains(k);
+                if new {
+                    seen.push(*k);
+                }
+                new
+            })
     }
 }
 

@@ -1,23 +1,30 @@
 //! A seeded generator of open items and bank lines with known truth, noisy the way real ones
 //! are, and a replay that scores the matcher against the truth (`o2c bench cashapp`).
 //!
-//! The noise mix (per payment, roughly): the reference is an RF in the structured field (22 %),
-//! the invoice numbers written cleanly (35 %) or mangled (19 %: no separators, lower case, no
-//! series, no zeros, "42/2026", O for 0, German wording, extra spaces; one in eight mangled
-//! numbers has a wrong or swapped digit), only a purchase-order number (6 %), only an order id
-//! (2 %), or nothing usable (16 %: "Zahlung", voucher and customer numbers, amounts and dates
-//! in the text). 17 % of payments settle 2-8 invoices (a payment run: usually the oldest open
-//! ones), and the remittance is cut at 140 characters and often hard-wrapped at 35, mid-number.
-//! Amounts: exact 77 %, early-payment discount in time 5 % (late 1 %), bank charges or
-//! rounding short 5 %, deductions of 3-20 % 3 %, instalments 3 % (the rest paid later, by
-//! another line), overpayments 2 %. 30 % of invoices carry one of 150 list prices, so amounts
-//! repeat within and across customers. Payers: the name exactly as kept 35 %, upper-cased and
-//! transliterated 25 %, legal form dropped or spelled otherwise 15 %, cut to 18-27 characters 5 %, first word only 5 %,
-//! one typo 10 %, a group treasury or someone else 5 %; some customers have near-namesakes
-//! (same words, another legal form or trade). Accounts: half the customers' accounts are on
-//! master data, the rest are learned from confirmed matches; 5 % of lines come from a second or
-//! a group account, 2 % from an account never seen. And 1.5 % of lines are no one's: an invoice
-//! paid twice, or money unrelated to any invoice.
+//! The noise mix, as measured on 100,000 lines (seed 42). References: an RF in the structured
+//! field or the text 18 % (one in fifty of them mistyped), invoice numbers as structured
+//! references 3.5 %, written cleanly in the text 35 %, mangled 17 % (no separators, lower case,
+//! no series, no zeros, "42/2026", O for 0 and l for 1, German wording, extra spaces) plus 2 %
+//! with a wrong or swapped digit, only a purchase-order number 4 % (as written, digits only, or
+//! with a word before it), only an order id 2 %, nothing usable 17 % ("Zahlung", voucher and
+//! customer numbers, amounts and dates in the text). 17 % of payments settle 2-8 invoices (a
+//! payment run: the oldest open ones in a row, or any of the twenty oldest), and the remittance
+//! is cut at 140 characters and half the time hard-wrapped at 35, often inside a number.
+//! Amounts: exact 81.6 % (plus 2.5 % paying the rest of an instalment), early-payment discount
+//! taken in time 1 % (late 0.2 %), bank charges of 0.50-15.00 or rounding down to whole euros
+//! 4.6 %, deductions of 3-20 % 2.8 %, instalments of 30-70 % 2.5 %, overpayments of up to 50.00
+//! 1.9 %. 30 % of invoices carry a list price (29 prices, 1-5 units, with or without VAT), so
+//! amounts repeat within and across customers; 5 % of invoices are already partly paid.
+//! Payers: a group treasury or payment provider pays 5 %; otherwise the name exactly as kept
+//! 35 %, upper-cased and transliterated 25 %, legal form dropped or spelled otherwise 15 %, cut
+//! to 18-27 characters 5 %, first word only 5 %, one typo 10 %. Names are drawn from a few
+//! thousand stems, so many customers share a word and some share the whole name but the legal
+//! form. Accounts: half the customers' accounts are on master data, the rest are learned from
+//! confirmed matches; 2 % of lines come from an account never seen. And 1.5 % of lines are no
+//! one's: an invoice paid twice (1 %), or money unrelated to any invoice.
+//!
+//! The open items are all invoices of seven months (November to May), not only those issued
+//! before a line's value date: more items to confuse a line with than a real run would have.
 
 mod lines;
 mod replay;

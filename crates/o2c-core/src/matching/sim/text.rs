@@ -63,34 +63,45 @@ pub(super) fn references(
             "po"
         }
         820..840 => {
-            for i in its {
-                let id = &i.order_refs[0];
-                parts.push(match rng.below(4) {
-                    0 | 1 => id.clone(),
-                    2 => id.trim_start_matches("ord_").to_lowercase(),
-                    _ => format!("Auftrag {}", id.trim_start_matches("ord_")),
-                });
-            }
+            parts.extend(its.iter().map(|i| order_text(rng, &i.order_refs[0])));
             "order"
         }
         _ => {
-            parts.push(
-                rng.pick(&[
-                    "Zahlung",
-                    "Payment",
-                    "Sammelueberweisung",
-                    "Rechnungsausgleich",
-                    "Invoice payment",
-                    "Ausgleich offene Posten",
-                    "",
-                    "Beleg",
-                ])
-                .to_string(),
-            );
+            parts.push(filler(rng).to_string());
             "none"
         }
     };
-    let noisy = if label == "none" { 600 } else { 200 };
+    noise(rng, label == "none", &mut parts);
+    (wrap(rng, &parts), structured, label)
+}
+
+fn order_text(rng: &mut Rng, id: &str) -> String {
+    match rng.below(4) {
+        0 | 1 => id.to_string(),
+        2 => id.trim_start_matches("ord_").to_lowercase(),
+        _ => format!("Auftrag {}", id.trim_start_matches("ord_")),
+    }
+}
+
+/// What people write when they write no reference.
+fn filler(rng: &mut Rng) -> &'static str {
+    const FILLER: &[&str] = &[
+        "Zahlung",
+        "Payment",
+        "Sammelueberweisung",
+        "Rechnungsausgleich",
+        "Invoice payment",
+        "Ausgleich offene Posten",
+        "",
+        "Beleg",
+    ];
+    FILLER[rng.below(FILLER.len())]
+}
+
+/// Numbers that are no reference: vouchers, customer numbers, dates, amounts; more of them on
+/// lines that carry no reference at all.
+fn noise(rng: &mut Rng, no_reference: bool, parts: &mut Vec<String>) {
+    let noisy = if no_reference { 600 } else { 200 };
     if rng.per_mille(noisy) {
         parts.push(format!("Beleg {}", rng.range(10_000, 99_999)));
     }
@@ -111,7 +122,6 @@ pub(super) fn references(
             rng.range(0, 99)
         ));
     }
-    (wrap(rng, &parts), structured, label)
 }
 
 /// Joined, cut at 140 characters (the SEPA field), and half the time hard-wrapped at 35.
