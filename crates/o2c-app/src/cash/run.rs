@@ -310,11 +310,42 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
                 }
             }
         }
-        let batch: Vec<LineDecision> = decisions;
-        app.write(actor.clone(), move |c, ctx| {
-            apply::book_in_tx(c, ctx, &batch)
-        })
-        .await?;
+        let batch = std::sync::Arc::new(decisions);
+        let whole = batch.clone();
+        if let Err(e) = app
+            .write(actor.clone(), move |c, ctx| {
+                apply::book_in_tx(c, ctx, &whole)
+            })
+            .await
+        {
+            // Something changed under a decision (a person applied cash meanwhile): book the
+            // batch line by line, and send a line that still cannot be booked to the queue
+            // with the reason instead of losing the rest of the run.
+            tracing::warn!(error = %e, "cash batch failed; booking its lines one by one");
+            for i in 0..batch.len() {
+                let one = batch.clone();
+                let booked = app
+                    .write(actor.clone(), move |c, ctx| {
+                        apply::book_in_tx(c, ctx, std::slice::from_ref(&one[i]))
+                    })
+                    .await;
+                if let Err(e) = booked {
+                    let mut parked = batch[i].clone();
+                    parked.decision = Decision::Exception(
+                        o2c_core::matching::ExceptionReason::ReferencedItemsSettled,
+                    );
+                    parked.reason = Some(format!("could not be booked as proposed: {e}"));
+                    app.write(actor.clone(), move |c, ctx| {
+                        apply::book_in_tx(c, ctx, std::slice::from_ref(&parked))
+                    })
+                    .await?;
+                    if batch[i].decision == Decision::AutoApply {
+                        report.applied -= 1;
+                        report.exceptions += 1;
+                    }
+                }
+            }
+        }
         booking += t.elapsed();
     }
     report.millis_matching = matching.as_millis();
