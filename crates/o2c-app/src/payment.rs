@@ -268,11 +268,15 @@ pub fn apply_in_tx(
     let amount = Money::new(amount_minor, currency);
     // Cash leaves unapplied credits at the payment's rate and the receivable at the invoice's;
     // the difference is the realised exchange gain or loss.
-    let functional = crate::fx::functional_currency(conn)?;
     let (paid_rate, invoice_rate) = (
         crate::fx::stored(p.opt_text(3))?,
         crate::fx::stored(inv.opt_text(6))?,
     );
+    // Both held without a rate: both are in the functional currency, nothing to translate.
+    let functional = match (p.opt_text(3), inv.opt_text(6)) {
+        (None, None) => currency,
+        _ => crate::fx::functional_currency(conn)?,
+    };
     let credits_relief =
         paid_rate.relief(p.int(1), p.int(1) - amount_minor, currency, functional)?;
     let receivable_relief = invoice_rate.relief(inv.int(2), open_after, currency, functional)?;

@@ -96,6 +96,13 @@ impl Row {
             Value::Null => panic!("column {i}: expected text, got NULL"),
         }
     }
+    /// A text column borrowed, for scans that only look at it (None for NULL or a number).
+    pub fn str(&self, i: usize) -> Option<&str> {
+        match &self.0[i] {
+            Value::Text(t) => Some(t),
+            _ => None,
+        }
+    }
     pub fn opt_text(&self, i: usize) -> Option<String> {
         match &self.0[i] {
             Value::Null => None,

@@ -222,8 +222,12 @@ pub fn apply_in_tx(
         ))
         .into());
     }
-    let functional = fx::functional_currency(conn)?;
     let rate = fx::stored(line.opt_text(3))?;
+    // A line without a rate is in the functional currency (import stores one otherwise).
+    let functional = match line.opt_text(3) {
+        None => currency,
+        Some(_) => fx::functional_currency(conn)?,
+    };
     let reference = line.opt_text(5).or(line.opt_text(6));
     let invoice_ids: Vec<String> = s.allocations.iter().map(|a| a.invoice_id.clone()).collect();
     let pid = payment::insert_in_tx(
