@@ -75,7 +75,15 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::SepaCollectionCreated
         | EventType::PaymentReturned
         | EventType::RefundPaid
-        | EventType::CustomerNotified => None,
+        | EventType::CustomerNotified
+        | EventType::IntakeDocumentReceived
+        | EventType::IntakeDocumentOrdered
+        | EventType::IntakeDocumentParked
+        | EventType::IntakeDocumentDuplicate
+        | EventType::IntakeDocumentRejected
+        | EventType::CustomerPartnersChanged
+        | EventType::CustomerItemsChanged
+        | EventType::IntakePolicyChanged => None,
     }
 }
 

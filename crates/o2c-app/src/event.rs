@@ -77,6 +77,14 @@ event_types! {
     CustomerNotified => "customer.notified", reacted: false;
     RemittanceImported => "remittance.imported", reacted: false;
     CollectionSettled => "sepa.collection_settled", reacted: false;
+    IntakeDocumentReceived => "intake.document_received", reacted: false;
+    IntakeDocumentOrdered => "intake.document_ordered", reacted: false;
+    IntakeDocumentParked => "intake.document_parked", reacted: false;
+    IntakeDocumentDuplicate => "intake.document_duplicate", reacted: false;
+    IntakeDocumentRejected => "intake.document_rejected", reacted: false;
+    CustomerPartnersChanged => "customer.partners_changed", reacted: false;
+    CustomerItemsChanged => "customer.items_changed", reacted: false;
+    IntakePolicyChanged => "intake.policy_changed", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

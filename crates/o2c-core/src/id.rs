@@ -72,6 +72,7 @@ ids! {
     SepaDebitId => "ddb",
     RefundId => "rfd",
     PaymentReturnId => "ret",
+    IntakeDocumentId => "idoc",
 }
 
 #[cfg(test)]

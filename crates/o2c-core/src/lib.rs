@@ -9,6 +9,7 @@ pub mod document;
 pub mod error;
 pub mod fx;
 pub mod id;
+pub mod intake;
 pub mod inventory;
 pub mod invoice;
 pub mod ledger;

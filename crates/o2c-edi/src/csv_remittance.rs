@@ -12,7 +12,7 @@
 //! remittance is worse than asking for a corrected one.
 
 mod columns;
-mod records;
+pub mod records;
 
 use std::collections::HashMap;
 

@@ -20,6 +20,9 @@ mod values;
 pub mod x12;
 
 pub use csv_remittance::read_csv_remittances;
+/// RFC 4180 records as spreadsheets save them (quotes, `;` or tab separators, line numbers),
+/// for other CSV layouts: order files are read with it in order intake.
+pub use csv_remittance::records as csv;
 pub use error::{EdiError, Location, Position, SegmentRef};
 pub use order::PurchaseOrder;
 pub use remittance::{Adjustment, Payment, Remittance, RemittanceItem, read_820, read_820s};

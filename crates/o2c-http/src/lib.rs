@@ -131,6 +131,36 @@ pub fn router(app: App) -> Router {
         .route("/payments/{id}/return", post(psp::return_payment))
         .route("/customers/{id}/refunds", post(psp::refund))
         .route("/refunds/{id}", get(psp::get_refund))
+        // Order intake: CSV files and EDI interchanges, their exceptions queue, cross-references.
+        .route(
+            "/intake/csv",
+            post(intake::receive_csv).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/intake/edi",
+            post(intake::receive_edi).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route("/intake/documents", get(intake::list_documents))
+        .route("/intake/documents/{id}", get(intake::get_document))
+        .route(
+            "/intake/documents/{id}/ack",
+            get(intake::get_acknowledgment),
+        )
+        .route("/intake/documents/{id}/replay", post(intake::replay))
+        .route("/intake/documents/{id}/reject", post(intake::dismiss))
+        .route("/intake/exceptions", get(intake::list_exceptions))
+        .route(
+            "/intake/policy",
+            get(intake::get_policy).put(intake::set_policy),
+        )
+        .route(
+            "/customers/{id}/partners",
+            get(intake::get_partners).put(intake::set_partners),
+        )
+        .route(
+            "/customers/{id}/items",
+            get(intake::get_items).put(intake::set_items),
+        )
         .route("/api-keys", post(admin::create_key).get(admin::list_keys))
         .route("/engine/failures", get(admin::engine_failures));
     Router::new()

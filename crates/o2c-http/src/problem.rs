@@ -94,6 +94,22 @@ pub const TABLE: &[(&str, u16, &str)] = &[
         502,
         "The payment provider refused the request",
     ),
+    (
+        "not-an-order",
+        422,
+        "Not a purchase order (an invoice, an acknowledgment…)",
+    ),
+    (
+        "malformed-order-document",
+        422,
+        "The order document cannot be read",
+    ),
+    ("test-interchange", 422, "Test data is never ordered"),
+    (
+        "unknown-order-format",
+        422,
+        "Not an X12 or EDIFACT interchange",
+    ),
     ("amount-out-of-range", 422, "Amount out of range"),
     ("malformed-amount", 422, "Malformed amount"),
     ("malformed-json", 400, "Malformed JSON"),

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "cash application", CASH_APPLICATION),
     (8, "payment capture", PAYMENT_CAPTURE),
     (9, "collection settlement", COLLECTION_SETTLEMENT),
+    (10, "order intake", ORDER_INTAKE),
 ];
 
 const FOUNDATION: &str = r#"
@@ -820,6 +821,68 @@ CREATE TABLE refund_parts (
     provider TEXT,
     provider_refund_id TEXT,
     PRIMARY KEY (refund_id, payment_id)
+);
+";
+
+/// Order intake from files and EDI: each document kept as received (raw text, or base64 when it
+/// is not UTF-8) with what became of it; the POs it ordered; the partner ids and item numbers
+/// customers use. A document's dedupe key (channel, sender, interchange control number, or the
+/// file's hash) is unique among ordered documents, so a re-sent one is recognised however
+/// often it comes; `intake_orders` keeps one order per customer and PO number.
+const ORDER_INTAKE: &str = "
+CREATE TABLE intake_documents (
+    id TEXT PRIMARY KEY,
+    channel TEXT NOT NULL,
+    sender TEXT,
+    source TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    received_by TEXT NOT NULL,
+    content TEXT NOT NULL,
+    content_encoding TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    dedupe_key TEXT,
+    status TEXT NOT NULL,
+    duplicate_of TEXT,
+    errors TEXT NOT NULL,
+    warnings TEXT NOT NULL,
+    orders TEXT NOT NULL,
+    acknowledgment TEXT,
+    acknowledgment_note TEXT,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    processed_at TEXT,
+    processed_by TEXT
+);
+CREATE UNIQUE INDEX intake_documents_ordered_once ON intake_documents (dedupe_key) WHERE status = 'ordered';
+CREATE INDEX intake_documents_by_key ON intake_documents (dedupe_key);
+CREATE INDEX intake_documents_by_status ON intake_documents (status, received_at);
+CREATE TABLE intake_orders (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    po_number TEXT NOT NULL,
+    order_id TEXT NOT NULL REFERENCES orders(id),
+    document_id TEXT NOT NULL REFERENCES intake_documents(id),
+    PRIMARY KEY (customer_id, po_number)
+);
+CREATE INDEX intake_orders_by_document ON intake_orders (document_id);
+CREATE INDEX orders_by_customer_reference ON orders (customer_id, customer_reference);
+CREATE TABLE customer_partners (
+    qualifier TEXT NOT NULL,
+    partner_id TEXT NOT NULL,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (partner_id, qualifier)
+);
+CREATE INDEX customer_partners_by_customer ON customer_partners (customer_id);
+CREATE TABLE customer_items (
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL,
+    item_number TEXT NOT NULL,
+    product_id TEXT NOT NULL REFERENCES products(id),
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (customer_id, item_number, kind)
+);
+CREATE TABLE edi_control_numbers (
+    name TEXT PRIMARY KEY,
+    last_value BIGINT NOT NULL
 );
 ";
 

@@ -78,7 +78,7 @@ pub enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
-    /// Import files: bank statements.
+    /// Import files: bank statements, remittance advice, orders.
     Import {
         #[command(subcommand)]
         command: ImportCommand,
@@ -181,6 +181,14 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Orders: a CSV order file, an X12 850 or an EDIFACT ORDERS interchange (told apart by the
+    /// content). Stored first; then ordered, parked in the intake exceptions queue with every
+    /// reason, recognised as re-sent, or refused naming the line or segment at fault.
+    Orders {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,6 +254,16 @@ pub enum BenchCommand {
         shipments: usize,
         #[arg(long, default_value_t = 1_000)]
         customers: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Order intake from files: X12 850 documents stored, parsed and ordered per second (N in
+    /// flight), and CSV orders imported per second.
+    IntakeFiles {
+        #[arg(long, default_value_t = 10_000)]
+        documents: usize,
+        #[arg(long, default_value_t = 32)]
+        in_flight: usize,
         #[arg(long)]
         json: bool,
     },
@@ -425,6 +443,7 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
             }
             return Ok(());
         }
+        ImportCommand::Orders { file, json } => return import_orders(database, &file, json).await,
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let app = open(database)?;
@@ -500,6 +519,68 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
     }
     if let Some(m) = matching {
         print_match_report(&m);
+    }
+    Ok(())
+}
+
+async fn import_orders(database: &str, file: &Path, json: bool) -> anyhow::Result<()> {
+    use o2c_app::intake::{self, Channel};
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let app = open(database)?;
+    let channel = Channel::detect(&bytes);
+    let name = file.display().to_string();
+    let doc = intake::receive(&app, cli_actor(), channel, bytes, name.clone()).await?;
+    if json {
+        return print_json(&doc);
+    }
+    if doc.status == "rejected" {
+        let reasons: Vec<String> = doc.errors.iter().map(|e| format!("\n  {e}")).collect();
+        bail!(
+            "{name} was refused (kept as document {}; nothing was ordered):{}",
+            doc.id,
+            reasons.concat()
+        );
+    }
+    println!(
+        "{name}: {} document {} from {}: {}",
+        doc.channel.as_str(),
+        doc.id,
+        doc.sender.as_deref().unwrap_or("-"),
+        doc.status
+    );
+    for o in &doc.orders {
+        let how = if o.placed {
+            "ordered"
+        } else {
+            "already ordered"
+        };
+        println!(
+            "  PO {} of {}: {how} as {}",
+            o.po_number, o.customer_id, o.order_id
+        );
+    }
+    for e in &doc.errors {
+        println!("  exception: {e}");
+    }
+    for w in &doc.warnings {
+        println!("  warning: {w}");
+    }
+    if let Some(original) = &doc.duplicate_of {
+        println!("  a re-sent copy of document {original}: nothing ordered again");
+    }
+    if doc.status == "exception" {
+        println!(
+            "  waiting in the intake exceptions queue: fix the master data, then POST /api/v1/intake/documents/{}/replay",
+            doc.id
+        );
+    }
+    match (&doc.acknowledgment, &doc.acknowledgment_note) {
+        (true, _) => println!(
+            "  855 acknowledgment kept: GET /api/v1/intake/documents/{}/ack",
+            doc.id
+        ),
+        (false, Some(note)) => println!("  {note}"),
+        (false, None) => {}
     }
     Ok(())
 }
@@ -911,6 +992,18 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             json,
         } => {
             let report = o2c_app::bench_cash::run(&app, invoices, payments, seed).await?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report)
+            }
+        }
+        BenchCommand::IntakeFiles {
+            documents,
+            in_flight,
+            json,
+        } => {
+            let report = o2c_app::bench_intake_files::run(&app, documents, in_flight).await?;
             if json {
                 print_json(&report)
             } else {

@@ -159,3 +159,40 @@ fn statements_import_once_from_camt_and_from_csv_with_a_saved_mapping() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn orders_import_parks_what_it_cannot_map_and_refuses_a_bad_file_naming_the_line() {
+    let s = Scratch::new("orders");
+    let bad = s.file(
+        "bad.csv",
+        "po_number,customer_id,sku,quantity\nA-1,cus_x,CHAIR-1,2\nA-1,cus_x,CHAIR-1,zwei\n",
+    );
+    let out = s.o2c(&["import", "orders", arg(&bad)]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3, column quantity"), "{err}");
+    assert!(err.contains("nothing was ordered"), "{err}");
+
+    let good = s.file(
+        "good.csv",
+        "po_number,customer_id,sku,quantity\nA-1,cus_unknown,CHAIR-1,2\n",
+    );
+    let out = s.o2c(&["import", "orders", arg(&good)]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("csv document idoc_"), "{said}");
+    assert!(said.contains("[unknown-customer]"), "{said}");
+    assert!(said.contains("exceptions queue"), "{said}");
+
+    let x12 = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../o2c-http/tests/fixtures/intake/850-acme-two-orders.x12"
+    );
+    let out = s.o2c(&["import", "orders", x12, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["channel"].as_str(), doc["status"].as_str()),
+        (Some("x12"), Some("exception"))
+    );
+}

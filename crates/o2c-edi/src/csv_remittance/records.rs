@@ -8,13 +8,13 @@ use crate::error::EdiError;
 
 /// One row: the line it starts on (1-based) and its fields, trimmed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Record {
+pub struct Record {
     pub line: usize,
     pub fields: Vec<String>,
 }
 
 /// The separator the header row (the first line) uses most, outside quotes; `,` by default.
-pub(super) fn detect_separator(text: &str) -> char {
+pub fn detect_separator(text: &str) -> char {
     let mut counts = [(',', 0usize), (';', 0), ('\t', 0)];
     let mut quoted = false;
     for c in text.chars() {
@@ -39,7 +39,7 @@ pub(super) fn detect_separator(text: &str) -> char {
 }
 
 /// Splits `text` into records.
-pub(super) fn parse(text: &str, separator: char) -> Result<Vec<Record>, EdiError> {
+pub fn parse(text: &str, separator: char) -> Result<Vec<Record>, EdiError> {
     let mut records = Vec::new();
     let mut chars = text.chars().peekable();
     let mut line = 1;

@@ -5,6 +5,7 @@ pub mod billing;
 pub mod cash;
 pub mod credit;
 pub mod customer;
+pub mod intake;
 pub mod inventory;
 pub mod invoice;
 pub mod ledger;

@@ -13,4 +13,6 @@ mod cycle;
 mod delivery;
 mod errors;
 mod fx;
+mod intake;
+mod intake_shared;
 mod psp;
