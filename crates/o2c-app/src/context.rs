@@ -29,6 +29,10 @@ impl ManualClock {
     pub fn advance_days(&self, days: i64) {
         self.0.fetch_add(days * 86_400_000_000, Ordering::SeqCst);
     }
+    pub fn advance(&self, by: chrono::Duration) {
+        let micros = by.num_microseconds().expect("a test-sized step");
+        self.0.fetch_add(micros, Ordering::SeqCst);
+    }
 }
 
 impl Clock for ManualClock {

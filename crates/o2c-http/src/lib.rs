@@ -162,7 +162,12 @@ pub fn router(app: App) -> Router {
             get(intake::get_items).put(intake::set_items),
         )
         .route("/api-keys", post(admin::create_key).get(admin::list_keys))
-        .route("/engine/failures", get(admin::engine_failures));
+        .route("/engine/failures", get(admin::engine_failures))
+        // Outgoing webhooks: endpoints, deliveries, the dead-letter list and replay.
+        .route("/webhooks", post(webhooks::create).get(webhooks::list))
+        .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
+        .route("/webhooks/deliveries", get(webhooks::deliveries))
+        .route("/webhooks/deliveries/{id}/replay", post(webhooks::replay));
     Router::new()
         .nest("/api/v1", api)
         .route("/health", get(|| async { "ok" }))

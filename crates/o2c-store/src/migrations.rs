@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "payment capture", PAYMENT_CAPTURE),
     (9, "collection settlement", COLLECTION_SETTLEMENT),
     (10, "order intake", ORDER_INTAKE),
+    (11, "webhooks", WEBHOOKS),
 ];
 
 const FOUNDATION: &str = r#"
@@ -884,6 +885,35 @@ CREATE TABLE edi_control_numbers (
     name TEXT PRIMARY KEY,
     last_value BIGINT NOT NULL
 );
+";
+
+// Outgoing webhooks. `last_seq` is each endpoint's cursor into `events`: the fan-out reads past
+// it, so no event writer knows about webhooks.
+const WEBHOOKS: &str = "
+CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    event_types TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    active BIGINT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+CREATE TABLE webhook_deliveries (
+    id TEXT PRIMARY KEY,
+    endpoint_id TEXT NOT NULL REFERENCES webhook_endpoints(id),
+    event_seq BIGINT NOT NULL REFERENCES events(seq),
+    status TEXT NOT NULL,
+    attempts BIGINT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    last_status BIGINT,
+    last_error TEXT,
+    delivered_at TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (endpoint_id, event_seq)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

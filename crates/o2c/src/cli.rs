@@ -108,6 +108,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Outgoing webhooks: endpoints per event type, deliveries, the dead-letter list and replay.
+    Webhooks {
+        #[command(subcommand)]
+        command: WebhooksCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -391,6 +396,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Cash { command } => cash(&cli.database, command).await,
         Command::Psp { command } => psp(&cli.database, command).await,
         Command::Sepa { command } => sepa(&cli.database, command).await,
+        Command::Webhooks { command } => webhooks(&cli.database, command).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -798,6 +804,7 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
             "o2c: O2C_SMTP_URL is not set: issued invoices wait in the delivery queue until it is"
         ),
     }
+    tokio::spawn(o2c_app::webhooks::run_worker(app.clone()));
     eprintln!(
         "o2c: data in {}",
         StoreConfig::from_url(database).describe()
@@ -1146,6 +1153,109 @@ async fn sepa(database: &str, command: SepaCommand) -> anyhow::Result<()> {
                         .unwrap_or_default()
                 );
             }
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhooksCommand {
+    /// Register an endpoint; prints its signing secret once.
+    Add {
+        url: String,
+        /// Event types, comma-separated (`order.received,invoice.paid`), or `*` for all.
+        #[arg(long, default_value = "*")]
+        events: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Active endpoints.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop sending to an endpoint (its deliveries stay on record).
+    Remove { id: String },
+    /// The dead-letter list: deliveries given up after every retry.
+    Dead {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a dead delivery back in the queue (`o2c serve` sends it).
+    Replay { delivery_id: String },
+}
+
+async fn webhooks(database: &str, command: WebhooksCommand) -> anyhow::Result<()> {
+    use o2c_app::webhooks;
+    let app = open(database)?;
+    match command {
+        WebhooksCommand::Add { url, events, json } => {
+            let types: Vec<String> = events.split(',').map(|t| t.trim().to_string()).collect();
+            let new = webhooks::NewEndpoint::parse(&url, &types)?;
+            let created = app
+                .write(cli_actor(), move |c, ctx| {
+                    webhooks::create_in_tx(c, ctx, &new)
+                })
+                .await?;
+            if json {
+                return print_json(&created);
+            }
+            println!(
+                "{} {} ({})\nsecret (shown once): {}",
+                created.endpoint.id,
+                created.endpoint.url,
+                created.endpoint.event_types.join(","),
+                created.secret
+            );
+            Ok(())
+        }
+        WebhooksCommand::List { json } => {
+            let list = app.read(webhooks::list).await?;
+            if json {
+                return print_json(&list);
+            }
+            for e in &list {
+                println!("{:<32} {}  {}", e.id, e.url, e.event_types.join(","));
+            }
+            Ok(())
+        }
+        WebhooksCommand::Remove { id } => {
+            let e = app
+                .write(cli_actor(), move |c, ctx| {
+                    webhooks::remove_in_tx(c, ctx, &id)
+                })
+                .await?;
+            println!("{} removed", e.id);
+            Ok(())
+        }
+        WebhooksCommand::Dead { limit, json } => {
+            let dead = app
+                .read(move |c| webhooks::deliveries(c, Some("dead"), None, limit))
+                .await?;
+            if json {
+                return print_json(&dead);
+            }
+            for d in &dead {
+                println!(
+                    "{:<32} {:<28} {} attempts  {}  {}",
+                    d.id,
+                    d.event_type,
+                    d.attempts,
+                    d.url,
+                    d.last_error.as_deref().unwrap_or("")
+                );
+            }
+            Ok(())
+        }
+        WebhooksCommand::Replay { delivery_id } => {
+            let d = app
+                .write(cli_actor(), move |c, ctx| {
+                    webhooks::replay_in_tx(c, ctx, &delivery_id)
+                })
+                .await?;
+            println!("{} {}", d.id, d.status);
             Ok(())
         }
     }

@@ -13,6 +13,7 @@ pub mod order;
 pub mod payment;
 pub mod psp;
 pub mod shipment;
+pub mod webhooks;
 
 use crate::problem::{ApiError, ApiResult};
 use crate::state::ApiState;

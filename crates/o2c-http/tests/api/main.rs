@@ -16,3 +16,4 @@ mod fx;
 mod intake;
 mod intake_shared;
 mod psp;
+mod webhooks;
