@@ -805,6 +805,11 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
         ),
     }
     tokio::spawn(o2c_app::webhooks::run_worker(app.clone()));
+    match o2c_app::intake::sweep_received(&app).await {
+        Ok(0) => {}
+        Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),
+        Err(e) => eprintln!("o2c: could not process waiting order documents: {e}"),
+    }
     eprintln!(
         "o2c: data in {}",
         StoreConfig::from_url(database).describe()

@@ -204,6 +204,31 @@ pub async fn receive(
     process(app, actor, id).await
 }
 
+/// Processes every document stored but never processed (the process stopped between storing
+/// and ordering): run once when `o2c serve` starts, so nothing received is left behind.
+/// Returns how many were processed; one that fails stays for a person, with the error logged.
+pub async fn sweep_received(app: &App) -> Result<usize> {
+    let ids: Vec<String> = app
+        .read(|c| {
+            Ok(c.query(
+                "SELECT id FROM intake_documents WHERE status = 'received' ORDER BY received_at, id",
+                &[],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect())
+        })
+        .await?;
+    let mut done = 0;
+    for id in ids {
+        match process(app, Actor::Rule("intake.sweep"), id.clone()).await {
+            Ok(_) => done += 1,
+            Err(e) => tracing::warn!(document = %id, error = %e, "received document not processed"),
+        }
+    }
+    Ok(done)
+}
+
 /// Processes a stored document that is waiting (received, or parked as an exception): the
 /// replay after master data was fixed.
 pub async fn process(app: &App, actor: Actor, id: String) -> Result<Document> {

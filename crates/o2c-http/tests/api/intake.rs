@@ -14,7 +14,8 @@ both_stores!(
     a_dismissed_exception_is_answered_with_a_rejecting_855,
     an_edifact_order_is_ordered_and_says_no_ordrsp_can_be_sent,
     a_csv_file_orders_grouped_rows_once_and_a_bad_line_changes_nothing,
-    price_tolerance_and_cross_references_are_maintained_through_the_api
+    price_tolerance_and_cross_references_are_maintained_through_the_api,
+    a_document_stored_before_a_stop_is_ordered_when_the_server_starts
 );
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -580,4 +581,38 @@ async fn price_tolerance_and_cross_references_are_maintained_through_the_api(t: 
         .get("admin", &format!("/api/v1/customers/{acme}/partners"))
         .await;
     assert_eq!(got, json!([{"qualifier": "92", "id": "ACME-HQ"}]));
+}
+
+/// The process stopped after storing a document and before ordering it: the start-up sweep
+/// orders it, once.
+async fn a_document_stored_before_a_stop_is_ordered_when_the_server_starts(t: &TestApp) {
+    acme(t).await;
+    let bytes = fixture("850-acme-two-orders.x12");
+    let stored = t
+        .app
+        .write(o2c_core::Actor::Rule("test"), move |c, ctx| {
+            o2c_app::intake::documents::store_in_tx(
+                c,
+                ctx,
+                o2c_app::intake::Channel::X12,
+                &bytes,
+                "before the stop",
+            )
+        })
+        .await
+        .unwrap();
+    let (_, doc) = t
+        .get("sales", &format!("/api/v1/intake/documents/{stored}"))
+        .await;
+    assert_eq!(doc["status"], "received", "{doc:#}");
+    assert_eq!(o2c_app::intake::sweep_received(&t.app).await.unwrap(), 1);
+    let (_, doc) = t
+        .get("sales", &format!("/api/v1/intake/documents/{stored}"))
+        .await;
+    assert_eq!(doc["status"], "ordered", "{doc:#}");
+    assert_eq!(
+        o2c_app::intake::sweep_received(&t.app).await.unwrap(),
+        0,
+        "once"
+    );
 }
