@@ -214,6 +214,21 @@ pub fn build_from(
         DocumentKind::Invoice if terms_days == 0 => "Payable on receipt".to_string(),
         DocumentKind::Invoice => format!("Payable within {terms_days} days net, by {}", inv.due_on),
     };
+    // An early-payment discount is part of the terms (EN 16931 BT-20, free text).
+    let discount = conn.query_one(
+        "SELECT discount_bp, discount_until FROM invoices WHERE id = $1",
+        params![inv.id.as_str()],
+    )?;
+    let terms = match (kind, discount.int(0), discount.opt_text(1)) {
+        (DocumentKind::Invoice, bp, Some(until)) if bp > 0 => format!(
+            "{terms}; {} % discount if paid by {until}",
+            o2c_core::Percent::from_basis_points(bp)
+                .to_decimal_string()
+                .trim_end_matches('0')
+                .trim_end_matches('.')
+        ),
+        _ => terms,
+    };
     let reference = inv
         .payment_reference
         .clone()

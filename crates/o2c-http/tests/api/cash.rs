@@ -309,6 +309,17 @@ async fn discounts_small_differences_deductions_and_overpayments_are_booked_by_p
         .await;
     t.ship_everything(&order).await;
     let skonto = t.invoices(&order).await.pop().unwrap(); // 1,190.00, 2 % = 23.80
+    let (_, _, xml) = t
+        .get_bytes(
+            "admin",
+            &format!("/api/v1/invoices/{}.xml", s(&skonto["id"])),
+        )
+        .await;
+    let xml = String::from_utf8(xml).unwrap();
+    assert!(
+        xml.contains("2 % discount if paid by"),
+        "the terms say so: {xml}"
+    );
     let (_, short) = invoiced(t, "Kurz Zahler AG", 5).await; // 595.00
     let (_, deduct) = invoiced(t, "Abzug Handel GmbH", 10).await; // 1,190.00
     let (over_c, over) = invoiced(t, "Viel Zahler KG", 1).await; // 119.00
