@@ -13,11 +13,11 @@ use crate::error::{AppError, Result};
 use crate::{App, ledger};
 use o2c_core::Actor;
 use o2c_core::matching::ItemKey;
-use o2c_core::matching::sim::{SimConfig, SimLine, generate};
+use o2c_core::matching::sim::{SimConfig, generate};
 use o2c_store::{Value, params};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::fmt::{self, Write};
+use std::fmt;
 use std::time::Instant;
 
 #[derive(Debug, Clone, Serialize)]
@@ -102,7 +102,8 @@ pub async fn run(app: &App, invoices: usize, lines: usize, seed: u64) -> Result<
     seed_book(app, &sim).await?;
     let setup_seconds = t.elapsed().as_secs_f64();
 
-    let file = camt053(&sim.lines);
+    let payments: Vec<_> = sim.lines.iter().map(|l| l.payment.clone()).collect();
+    let file = crate::cash::camt_file::camt053("BENCH-CASHAPP", OUR_IBAN, &payments);
     let megabytes = file.len() as f64 / 1e6;
     let t = Instant::now();
     let imported = app
@@ -408,68 +409,4 @@ async fn seed_book(app: &App, sim: &o2c_core::matching::sim::Simulation) -> Resu
         ledger::post(c, ctx, &entry, None)
     })
     .await
-}
-
-/// The simulated lines as one camt.053.001.02 statement of our account, entry i = line i.
-fn camt053(lines: &[SimLine]) -> String {
-    let mut x = String::with_capacity(lines.len() * 900);
-    x.push_str(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
-<GrpHdr><MsgId>BENCH-CASHAPP</MsgId><CreDtTm>2026-11-23T06:00:00</CreDtTm></GrpHdr>
-<Stmt><Id>BENCH-1</Id><CreDtTm>2026-11-23T06:00:00</CreDtTm>
-"#,
-    );
-    let _ = write!(
-        x,
-        "<Acct><Id><IBAN>{OUR_IBAN}</IBAN></Id><Ccy>EUR</Ccy></Acct>\n"
-    );
-    for (i, l) in lines.iter().enumerate() {
-        let p = &l.payment;
-        let _ = write!(
-            x,
-            "<Ntry><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{d}</Dt></BookgDt><ValDt><Dt>{d}</Dt></ValDt><AcctSvcrRef>B{i}</AcctSvcrRef><NtryDtls><TxDtls>",
-            p.amount.to_decimal_string(),
-            d = p.value_date,
-        );
-        if let Some(e2e) = &p.end_to_end_id {
-            let _ = write!(x, "<Refs><EndToEndId>{}</EndToEndId></Refs>", esc(e2e));
-        }
-        x.push_str("<RltdPties>");
-        if !p.counterparty_name.is_empty() {
-            let _ = write!(x, "<Dbtr><Nm>{}</Nm></Dbtr>", esc(&p.counterparty_name));
-        }
-        if let Some(a) = &p.counterparty_account {
-            let compact = crate::cash::normalize_account(a);
-            if o2c_core::reference::is_valid_iban(&compact) {
-                let _ = write!(x, "<DbtrAcct><Id><IBAN>{compact}</IBAN></Id></DbtrAcct>");
-            } else {
-                let _ = write!(
-                    x,
-                    "<DbtrAcct><Id><Othr><Id>{}</Id></Othr></Id></DbtrAcct>",
-                    esc(a)
-                );
-            }
-        }
-        x.push_str("</RltdPties><RmtInf>");
-        for u in &p.remittance {
-            let _ = write!(x, "<Ustrd>{}</Ustrd>", esc(u));
-        }
-        for r in &p.structured_refs {
-            let _ = write!(
-                x,
-                "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{}</Ref></CdtrRefInf></Strd>",
-                esc(r)
-            );
-        }
-        x.push_str("</RmtInf></TxDtls></NtryDtls></Ntry>\n");
-    }
-    x.push_str("</Stmt></BkToCstmrStmt></Document>\n");
-    x
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }

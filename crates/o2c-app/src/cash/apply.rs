@@ -118,18 +118,11 @@ fn evidence_json(e: &Evidence) -> serde_json::Value {
 /// Books a batch of decisions. A line someone else decided meanwhile is left alone.
 pub fn book_in_tx(conn: &mut dyn Conn, ctx: &Ctx, batch: &[LineDecision]) -> Result<()> {
     for d in batch {
-        let status = conn
-            .query_opt(
-                "SELECT match_status FROM bank_transactions WHERE id = $1",
-                params![d.line_id.as_str()],
-            )?
-            .map(|r| r.text(0));
-        if status.as_deref() != Some("unmatched") {
-            continue;
-        }
         match (&d.decision, d.candidates.first()) {
             (Decision::AutoApply, Some(best)) => {
-                apply_in_tx(conn, ctx, &d.line_id, best, "matched automatically")?;
+                if apply_line_in_tx(conn, ctx, &d.line_id, best, None)?.is_none() {
+                    continue;
+                }
                 if let Some(advice) = &d.advice_id {
                     conn.execute(
                         "UPDATE remittance_advices SET status = 'used', bank_transaction_id = $2 WHERE id = $1",
@@ -146,10 +139,14 @@ pub fn book_in_tx(conn: &mut dyn Conn, ctx: &Ctx, batch: &[LineDecision]) -> Res
 /// Puts a line in the exceptions queue with the reason and the suggestions.
 fn park_in_tx(conn: &mut dyn Conn, ctx: &Ctx, d: &LineDecision) -> Result<()> {
     let reason = d.reason.clone().unwrap_or_else(|| "no candidate".into());
-    conn.execute(
-        "UPDATE bank_transactions SET match_status = 'exception', reason = $2, suggestions = $3, score = $4 WHERE id = $1",
+    let parked = conn.execute(
+        "UPDATE bank_transactions SET match_status = 'exception', reason = $2, suggestions = $3, score = $4 WHERE id = $1 AND match_status = 'unmatched'",
         params![d.line_id.as_str(), reason.as_str(), serde_json::to_string(&d.candidates)?, d.candidates.first().map(|c| i64::from(c.score))],
     )?;
+    if parked == 0 {
+        // Decided meanwhile by someone else: left alone.
+        return Ok(());
+    }
     event::emit(
         conn,
         ctx,
@@ -174,6 +171,20 @@ pub fn apply_in_tx(
     s: &Suggestion,
     how: &str,
 ) -> Result<String> {
+    apply_line_in_tx(conn, ctx, line_id, s, Some(how))?
+        .ok_or_else(|| crate::error::AppError::Internal("bank line not applied".into()))
+}
+
+/// [`apply_in_tx`] for a person (`person`: how they decided), or for the matcher (`None`), which
+/// only takes lines still unmatched and leaves any other line alone (`Ok(None)`).
+fn apply_line_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    line_id: &str,
+    s: &Suggestion,
+    person: Option<&str>,
+) -> Result<Option<String>> {
+    let how = person.unwrap_or("matched automatically");
     let lock = conn.for_update();
     let line = conn
         .query_opt(
@@ -185,6 +196,9 @@ pub fn apply_in_tx(
         )?
         .ok_or_else(|| not_found("bank line", line_id))?;
     let status = line.text(7);
+    if person.is_none() && status != "unmatched" {
+        return Ok(None);
+    }
     if status != "unmatched" && status != "exception" {
         return Err(DomainError::IllegalStateTransition {
             document: "bank line",
@@ -282,7 +296,7 @@ pub fn apply_in_tx(
     for d in &s.deductions {
         open_deduction_in_tx(conn, ctx, &s.customer_id, d, line_id)?;
     }
-    let by_person = how != "matched automatically";
+    let by_person = person.is_some();
     if by_person || s.confirms_payer {
         super::learn_payer(
             conn,
@@ -310,7 +324,7 @@ pub fn apply_in_tx(
             data: json!({"how": how, "payment_id": pid, "kind": s.kind, "score": s.score, "allocations": s.allocations, "discounts": s.discounts, "write_off": s.write_off, "deductions": s.deductions, "on_account": s.on_account}),
         },
     )?;
-    Ok(pid.to_string())
+    Ok(Some(pid.to_string()))
 }
 
 enum Reduction {

@@ -12,7 +12,6 @@ use o2c_store::{Conn, params};
 use serde_json::json;
 
 /// A collection file whose money has not arrived yet.
-#[derive(Clone)]
 pub struct OpenCollection {
     pub id: String,
     pub message_id: String,
@@ -37,12 +36,18 @@ pub fn open_collections(conn: &mut dyn Conn) -> Result<Vec<OpenCollection>> {
 }
 
 /// The collection a line settles: its total and currency, and its message id on the line or,
-/// failing that, the only open collection of that total.
-pub fn collection_for<'a>(open: &'a [OpenCollection], line: &Line) -> Option<&'a OpenCollection> {
+/// failing that, the only open collection of that total. Collections in `taken` are already
+/// settled by an earlier line of the run.
+pub fn collection_for<'a>(
+    open: &'a [OpenCollection],
+    taken: &std::collections::HashSet<String>,
+    line: &Line,
+) -> Option<&'a OpenCollection> {
     let p = &line.payment;
     let same: Vec<&OpenCollection> = open
         .iter()
         .filter(|c| c.total_minor == p.amount.minor() && c.currency == p.amount.currency().code())
+        .filter(|c| !taken.contains(&c.id))
         .collect();
     let named = same.iter().find(|c| {
         p.remittance

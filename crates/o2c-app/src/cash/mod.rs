@@ -12,6 +12,7 @@
 //!    line as not ours. Every decision teaches the payer's account and is in the audit trail.
 
 pub mod apply;
+pub mod camt_file;
 pub mod clearing;
 pub mod exceptions;
 pub mod import;

@@ -256,12 +256,7 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let mut settling: Vec<(String, String)> = Vec::new();
     let mut taken = HashSet::new();
     for line in &lines {
-        let open: Vec<_> = collections
-            .iter()
-            .filter(|c| !taken.contains(&c.id))
-            .cloned()
-            .collect();
-        if let Some(c) = super::clearing::collection_for(&open, line) {
+        if let Some(c) = super::clearing::collection_for(&collections, &taken, line) {
             taken.insert(c.id.clone());
             settling.push((line.id.clone(), c.id.clone()));
         }

@@ -4,11 +4,11 @@
 //! nothing at all.
 
 use super::generator::Rng;
+use crate::cash::camt_file::camt053;
 use crate::cash::{import, run};
 use crate::{App, Result};
-use o2c_core::Actor;
-use o2c_core::money::decimal_string;
-use std::fmt::Write;
+use o2c_core::matching::Payment;
+use o2c_core::{Actor, Currency, Money};
 
 /// One incoming transfer.
 pub(super) struct Transfer {
@@ -57,40 +57,29 @@ pub(super) async fn statement(app: &App, transfers: Vec<Transfer>) -> Result<run
         return Ok(run::MatchReport::default());
     }
     let today = app.today();
-    let mut x = String::new();
-    let _ = write!(
-        x,
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
-<GrpHdr><MsgId>DEMO-{today}</MsgId><CreDtTm>{today}T06:00:00</CreDtTm></GrpHdr>
-<Stmt><Id>DEMO-{today}</Id><CreDtTm>{today}T06:00:00</CreDtTm>
-<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
-"#
+    let payments: Vec<Payment> = transfers
+        .into_iter()
+        .map(|t| Payment {
+            amount: Money::new(t.amount_minor, Currency::EUR),
+            value_date: today,
+            counterparty_account: Some(iban_for(&t.customer_id)),
+            counterparty_name: t.customer_name,
+            remittance: (!t.remittance.is_empty())
+                .then_some(t.remittance)
+                .into_iter()
+                .collect(),
+            structured_refs: t.rf.into_iter().collect(),
+            end_to_end_id: None,
+        })
+        .collect();
+    let file = camt053(
+        &format!("DEMO-{today}"),
+        "DE89370400440532013000",
+        &payments,
     );
-    for (i, t) in transfers.iter().enumerate() {
-        let esc = |s: &str| s.replace('&', "&amp;").replace('<', "&lt;");
-        let _ = write!(
-            x,
-            "<Ntry><Amt Ccy=\"EUR\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><BookgDt><Dt>{today}</Dt></BookgDt><ValDt><Dt>{today}</Dt></ValDt><AcctSvcrRef>DEMO{i}</AcctSvcrRef><NtryDtls><TxDtls><RltdPties><Dbtr><Nm>{}</Nm></Dbtr><DbtrAcct><Id><IBAN>{}</IBAN></Id></DbtrAcct></RltdPties><RmtInf>",
-            decimal_string(t.amount_minor, 2),
-            esc(&t.customer_name),
-            iban_for(&t.customer_id),
-        );
-        if !t.remittance.is_empty() {
-            let _ = write!(x, "<Ustrd>{}</Ustrd>", esc(&t.remittance));
-        }
-        if let Some(rf) = &t.rf {
-            let _ = write!(
-                x,
-                "<Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp><Ref>{rf}</Ref></CdtrRefInf></Strd>"
-            );
-        }
-        x.push_str("</RmtInf></TxDtls></NtryDtls></Ntry>\n");
-    }
-    x.push_str("</Stmt></BkToCstmrStmt></Document>\n");
     let actor = Actor::ApiKey("bank-feed".into());
     app.write(actor.clone(), move |c, ctx| {
-        import::import_in_tx(c, ctx, x.as_bytes(), "demo bank feed")
+        import::import_in_tx(c, ctx, file.as_bytes(), "demo bank feed")
     })
     .await?;
     run::run(app, Actor::Rule("cash.match")).await
