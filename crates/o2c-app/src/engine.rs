@@ -69,6 +69,8 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::DeductionOpened
         | EventType::RemittanceImported
         | EventType::CollectionSettled
+        | EventType::PayoutRecorded
+        | EventType::PayoutSettled
         | EventType::PaymentMethodsChanged
         | EventType::CheckoutCreated
         | EventType::CheckoutFailed

@@ -77,6 +77,8 @@ event_types! {
     CustomerNotified => "customer.notified", reacted: false;
     RemittanceImported => "remittance.imported", reacted: false;
     CollectionSettled => "sepa.collection_settled", reacted: false;
+    PayoutRecorded => "psp.payout_recorded", reacted: false;
+    PayoutSettled => "psp.payout_settled", reacted: false;
     IntakeDocumentReceived => "intake.document_received", reacted: false;
     IntakeDocumentOrdered => "intake.document_ordered", reacted: false;
     IntakeDocumentParked => "intake.document_parked", reacted: false;

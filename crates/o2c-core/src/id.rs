@@ -73,6 +73,7 @@ ids! {
     RefundId => "rfd",
     PaymentReturnId => "ret",
     IntakeDocumentId => "idoc",
+    PspPayoutId => "ppo",
 }
 
 #[cfg(test)]

@@ -162,6 +162,8 @@ pub enum Template {
     DebitCollected,
     #[serde(rename = "COLLECTION_SETTLED")]
     CollectionSettled,
+    #[serde(rename = "PSP_PAID_OUT")]
+    PspPaidOut,
     #[serde(rename = "FEE_CHARGED")]
     FeeCharged,
     #[serde(rename = "REFUND_PAID")]
@@ -187,6 +189,7 @@ impl Template {
             Template::PspSettled => "PSP_SETTLED",
             Template::DebitCollected => "DEBIT_COLLECTED",
             Template::CollectionSettled => "COLLECTION_SETTLED",
+            Template::PspPaidOut => "PSP_PAID_OUT",
             Template::FeeCharged => "FEE_CHARGED",
             Template::RefundPaid => "REFUND_PAID",
             Template::PaymentReturned => "PAYMENT_RETURNED",
@@ -517,6 +520,18 @@ pub fn collection_settled(
         transaction_id,
         UNIDENTIFIED_RECEIPTS,
         DIRECT_DEBITS_IN_COLLECTION,
+        amount,
+    )
+}
+
+/// PSP_PAID_OUT: Dr unidentified receipts / Cr PSP clearing: the bank credited a provider's
+/// payout (its captured payments less fees and card refunds).
+pub fn psp_paid_out(transaction_id: &str, amount: Money) -> Result<JournalEntry, LedgerError> {
+    two_lines(
+        Template::PspPaidOut,
+        transaction_id,
+        UNIDENTIFIED_RECEIPTS,
+        PSP_CLEARING,
         amount,
     )
 }

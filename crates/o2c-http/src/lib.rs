@@ -123,6 +123,9 @@ pub fn router(app: App) -> Router {
         .route("/invoices/{id}/checkout", post(psp::checkout))
         .route("/checkout-sessions/{id}", get(psp::get_session))
         .route("/psp/webhooks/{provider}", post(psp::webhook))
+        .route("/psp/{provider}/payouts", post(psp::record_payout))
+        .route("/psp/payouts", get(psp::list_payouts))
+        .route("/psp/payouts/{id}", get(psp::get_payout))
         .route(
             "/sepa/collections",
             post(psp::collect).get(psp::collections),

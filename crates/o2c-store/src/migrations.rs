@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection settlement", COLLECTION_SETTLEMENT),
     (10, "order intake", ORDER_INTAKE),
     (11, "webhooks", WEBHOOKS),
+    (15, "psp payouts", PSP_PAYOUTS),
 ];
 
 const FOUNDATION: &str = r#"
@@ -914,6 +915,29 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (endpoint_id, event_seq)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+";
+
+/// A provider's payouts: the captured payments (less their fees) and card refunds it settled
+/// in one bank transfer, and the bank line that brought the money.
+const PSP_PAYOUTS: &str = "
+CREATE TABLE psp_payouts (
+    id TEXT PRIMARY KEY,
+    provider TEXT NOT NULL,
+    payout_ref TEXT NOT NULL,
+    amount_minor BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    arrives_on TEXT,
+    charges BIGINT NOT NULL,
+    refunds BIGINT NOT NULL,
+    settled_by_line TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (provider, payout_ref)
+);
+CREATE INDEX psp_payouts_open ON psp_payouts (currency, amount_minor) WHERE settled_by_line IS NULL;
+ALTER TABLE payments ADD COLUMN payout_id TEXT;
+ALTER TABLE refund_parts ADD COLUMN payout_id TEXT;
+CREATE INDEX payments_by_provider_reference ON payments (provider, provider_reference);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -206,10 +206,14 @@ pub struct Line {
 }
 
 pub fn unmatched_lines(conn: &mut dyn Conn) -> Result<Vec<Line>> {
+    lines_with_status(conn, "unmatched")
+}
+
+fn lines_with_status(conn: &mut dyn Conn, status: &str) -> Result<Vec<Line>> {
     let rows = conn.query(
         "SELECT id, amount_minor, currency, value_date, counterparty_name, counterparty_account, remittance, structured_refs, end_to_end_id, bank_reference
-         FROM bank_transactions WHERE match_status = 'unmatched' ORDER BY value_date, id",
-        params![],
+         FROM bank_transactions WHERE match_status = $1 ORDER BY value_date, id",
+        params![status],
     )?;
     rows.iter().map(line_from_row).collect()
 }
@@ -241,24 +245,34 @@ pub(crate) fn line_from_row(r: &o2c_store::Row) -> Result<Line> {
 /// in the same run see each other.
 pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let started = std::time::Instant::now();
-    let (mut book, lines, policy, advices, collections) = app
+    let (mut book, lines, policy, advices, expected, parked) = app
         .read(|c| {
+            let expected = super::clearing::expected(c)?;
+            // A line parked before the money it settles was announced is cleared now.
+            let parked = if expected.is_empty() {
+                Vec::new()
+            } else {
+                lines_with_status(c, "exception")?
+            };
             Ok((
                 load_book(c)?,
                 unmatched_lines(c)?,
                 super::policy(c)?.to_policy(),
                 super::remittance::open_advices(c)?,
-                super::clearing::open_collections(c)?,
+                expected,
+                parked,
             ))
         })
         .await?;
-    // Credits for collection files settle what was booked when the file was made.
-    let mut settling: Vec<(String, String)> = Vec::new();
+    // Credits for collection files and providers' payouts settle what was booked before.
+    let mut settling: Vec<(String, super::clearing::Settles)> = Vec::new();
     let mut taken = HashSet::new();
-    for line in &lines {
-        if let Some(c) = super::clearing::collection_for(&collections, &taken, line) {
-            taken.insert(c.id.clone());
-            settling.push((line.id.clone(), c.id.clone()));
+    for line in lines.iter().chain(&parked) {
+        if let Some(s) = expected.settled_by(&taken, line) {
+            let (super::clearing::Settles::Collection(id) | super::clearing::Settles::Payout(id)) =
+                &s;
+            taken.insert(id.clone());
+            settling.push((line.id.clone(), s));
         }
     }
     let cleared = if settling.is_empty() {
@@ -267,8 +281,8 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
         let pairs = settling.clone();
         app.write(actor.clone(), move |c, ctx| {
             let mut n = 0;
-            for (line, collection) in &pairs {
-                n += usize::from(super::clearing::settle_in_tx(c, ctx, line, collection)?);
+            for (line, what) in &pairs {
+                n += usize::from(super::clearing::settle_in_tx(c, ctx, line, what)?);
             }
             Ok(n)
         })

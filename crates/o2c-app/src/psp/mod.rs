@@ -13,6 +13,7 @@
 pub mod local;
 pub mod methods;
 pub mod notify;
+pub mod payouts;
 pub mod refund;
 pub mod returns;
 pub mod sepa;

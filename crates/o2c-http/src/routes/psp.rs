@@ -3,16 +3,16 @@
 
 use super::{body_or_default, idempotent_write, ok};
 use crate::extract::{AnyRole, BillingWrite, JsonBody, ReceivablesWrite, Staff};
-use crate::problem::ApiResult;
+use crate::problem::{ApiError, ApiResult};
 use crate::state::ApiState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use o2c_app::psp::methods::{self, PaymentMethodsRequest};
 use o2c_app::psp::refund::{self, RefundRequest};
 use o2c_app::psp::returns::{self, ReturnRequest};
-use o2c_app::psp::{self, WebhookHeaders, local, sepa};
+use o2c_app::psp::{self, WebhookHeaders, local, payouts, sepa};
 use o2c_core::{Actor, DomainError};
 use serde::Deserialize;
 
@@ -364,4 +364,55 @@ pub async fn get_refund(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     ok(&s.app.read(move |c| refund::get(c, &id)).await?)
+}
+
+/// `POST /api/v1/psp/{provider}/payouts`: a provider's settlement report for one payout. `201`
+/// when recorded, `200` with the same payout when the same report comes again.
+pub async fn record_payout(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    Path(provider): Path<String>,
+    body: JsonBody<payouts::PayoutRequest>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    let (payout, created) = s
+        .app
+        .write(staff.actor, move |c, ctx| {
+            payouts::record_in_tx(c, ctx, &provider, &r)
+        })
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(super::json_response(
+        status,
+        serde_json::to_string(&payout).map_err(|e| ApiError::from(o2c_app::AppError::from(e)))?,
+        false,
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PayoutsQuery {
+    /// `true`: only payouts whose money has not arrived.
+    #[serde(default)]
+    pub open: bool,
+}
+
+pub async fn list_payouts(
+    State(s): State<ApiState>,
+    _: Staff<AnyRole>,
+    Query(q): Query<PayoutsQuery>,
+) -> ApiResult<Response> {
+    ok(&s.app.read(move |c| payouts::list(c, q.open)).await?)
+}
+
+pub async fn get_payout(
+    State(s): State<ApiState>,
+    _: Staff<AnyRole>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(&s.app.read(move |c| payouts::get(c, &id)).await?)
 }

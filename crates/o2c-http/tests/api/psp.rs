@@ -9,6 +9,7 @@ use o2c_core::Actor;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+mod payouts;
 mod sepa;
 
 both_stores!(
@@ -67,7 +68,7 @@ pub(super) fn id(v: &Value) -> String {
         .to_string()
 }
 
-async fn checkout(t: &TestApp, invoice: &str) -> Value {
+pub(super) async fn checkout(t: &TestApp, invoice: &str) -> Value {
     let (s, b) = t
         .post(
             "receivables",
@@ -101,7 +102,11 @@ async fn provider(t: &TestApp) -> LocalProvider {
         .expect("local provider")
 }
 
-async fn post_webhook(t: &TestApp, body: &[u8], signature: Option<&str>) -> (StatusCode, Value) {
+pub(super) async fn post_webhook(
+    t: &TestApp,
+    body: &[u8],
+    signature: Option<&str>,
+) -> (StatusCode, Value) {
     let mut req = t
         .client
         .post(t.url("/api/v1/psp/webhooks/local"))
@@ -204,7 +209,11 @@ async fn a_card_payment_through_the_hosted_page_pays_the_invoice(t: &TestApp) {
 }
 
 /// A succeeded webhook for `session`, signed now.
-async fn signed_success(t: &TestApp, session: &Value, event_id: &str) -> (Vec<u8>, String) {
+pub(super) async fn signed_success(
+    t: &TestApp,
+    session: &Value,
+    event_id: &str,
+) -> (Vec<u8>, String) {
     let body = json!({
         "id": event_id, "type": "checkout.succeeded", "session": session["provider_session_id"],
         "amount": "119.00", "currency": "EUR", "fee": "2.04", "reference": format!("ch_local_{event_id}"), "method": "card"
