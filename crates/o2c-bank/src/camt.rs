@@ -441,6 +441,11 @@ fn read_transaction(
     if let Some(rmt) = tx.child("RmtInf") {
         read_remittance(rmt, &mut transaction);
     }
+    transaction.return_reason = tx
+        .text_at(&["RtrInf", "Rsn", "Cd"])
+        .or_else(|| tx.text_at(&["RtrInf", "Rsn", "Prtry"]))
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty());
     Ok((transaction, has_amount))
 }
 

@@ -165,6 +165,10 @@ pub struct Transaction {
     pub remittance_structured: Vec<StructuredReference>,
     /// Further booking text (camt AddtlTxInf or AddtlNtryInf, MT940 posting text).
     pub additional_info: Option<String>,
+    /// Why the money came back: the ISO 20022 return reason of a returned payment or direct
+    /// debit (camt `RtrInf/Rsn/Cd`, e.g. `AM04`, `MD06`), or its proprietary code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub return_reason: Option<String>,
 }
 
 /// A structured payment reference.
@@ -194,6 +198,7 @@ impl Transaction {
             remittance_unstructured: Vec::new(),
             remittance_structured: Vec::new(),
             additional_info: None,
+            return_reason: None,
         }
     }
 }

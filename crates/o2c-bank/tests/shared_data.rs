@@ -618,3 +618,38 @@ mod bai2 {
         assert_eq!(accepted + 1, results.len());
     }
 }
+
+/// Returned payments carry the bank's ISO 20022 return reason: every `RtrInf` in the shared
+/// camt files is read, with its code.
+#[test]
+fn return_reasons_are_read_from_camt() {
+    let Some(root) = data_dir() else { return };
+    let cases = [
+        (
+            "camt053/dvbern-camt.053_P_CH0309000000250090342_380000000_0_2016053100163801.xml",
+            5,
+            "NARR",
+        ),
+        (
+            "camt054/moov-camt054-returns_p_ch5109000000250092291_1110097606_0_2020112500512470.xml",
+            1,
+            "AC01",
+        ),
+        (
+            "camt054/moov-200519_camt054-returns_p_ch2909000000250094239_1109800798_0_2019052023472022.xml",
+            1,
+            "AC01",
+        ),
+    ];
+    for (file, count, code) in cases {
+        let statements = parse(&read(&root.join(file))).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let reasons: Vec<&str> = statements
+            .iter()
+            .flat_map(|s| &s.entries)
+            .flat_map(|e| &e.transactions)
+            .filter_map(|t| t.return_reason.as_deref())
+            .collect();
+        assert_eq!(reasons.len(), count, "{file}: {reasons:?}");
+        assert!(reasons.contains(&code), "{file}: {reasons:?}");
+    }
+}

@@ -918,7 +918,8 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_
 ";
 
 /// A provider's payouts: the captured payments (less their fees) and card refunds it settled
-/// in one bank transfer, and the bank line that brought the money.
+/// in one bank transfer, and the bank line that brought the money; the return reason the bank
+/// gives on a returned payment's line.
 const PSP_PAYOUTS: &str = "
 CREATE TABLE psp_payouts (
     id TEXT PRIMARY KEY,
@@ -937,6 +938,7 @@ CREATE TABLE psp_payouts (
 CREATE INDEX psp_payouts_open ON psp_payouts (currency, amount_minor) WHERE settled_by_line IS NULL;
 ALTER TABLE payments ADD COLUMN payout_id TEXT;
 ALTER TABLE refund_parts ADD COLUMN payout_id TEXT;
+ALTER TABLE bank_transactions ADD COLUMN return_reason TEXT;
 CREATE INDEX payments_by_provider_reference ON payments (provider, provider_reference);
 ";
 

@@ -88,6 +88,7 @@ pub fn list(conn: &mut dyn Conn, status: &str, limit: i64, offset: i64) -> Resul
         "not_ours",
         "outgoing",
         "cleared",
+        "returned",
     ];
     if !STATUSES.contains(&status) {
         return Err(DomainError::invalid(

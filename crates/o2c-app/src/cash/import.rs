@@ -233,6 +233,7 @@ pub fn import_in_tx(
                     serde_json::to_string(&structured)?.into(),
                     fx::to_column(rate).into(),
                     status.into(),
+                    t.return_reason.clone().into(),
                 ]);
                 if status == "unmatched" {
                     let entry = o2c_core::ledger::bank_receipt(id.as_str(), t.amount)?.translate(
@@ -265,6 +266,7 @@ pub fn import_in_tx(
                 "structured_refs",
                 "fx_rate",
                 "match_status",
+                "return_reason",
             ],
             &rows,
         )?;

@@ -17,6 +17,7 @@ pub mod clearing;
 pub mod exceptions;
 pub mod import;
 pub mod remittance;
+pub mod returned;
 pub mod run;
 
 use crate::context::Ctx;

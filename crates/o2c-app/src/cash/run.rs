@@ -20,8 +20,11 @@ const BATCH: usize = 500;
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct MatchReport {
     pub lines: usize,
-    /// Lines that settle money already booked (a direct-debit collection's credit).
+    /// Lines that settle money already booked (a direct-debit collection's credit, a payment
+    /// provider's payout).
     pub cleared: usize,
+    /// Debit lines that return a collected direct debit (booked as its return).
+    pub returned: usize,
     pub applied: usize,
     pub exceptions: usize,
     /// Applied lines per kind of settlement (exact, discount, written_off, deduction, partial,
@@ -245,6 +248,7 @@ pub(crate) fn line_from_row(r: &o2c_store::Row) -> Result<Line> {
 /// in the same run see each other.
 pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let started = std::time::Instant::now();
+    let returned = book_returns(app, &actor).await?;
     let (mut book, lines, policy, advices, expected, parked) = app
         .read(|c| {
             let expected = super::clearing::expected(c)?;
@@ -297,6 +301,7 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let mut report = MatchReport {
         lines: lines.len() + cleared,
         cleared,
+        returned,
         open_items: book.index.len(),
         millis_loading: started.elapsed().as_millis(),
         ..MatchReport::default()
@@ -367,6 +372,26 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     report.millis_matching = matching.as_millis();
     report.millis_booking = booking.as_millis();
     Ok(report)
+}
+
+/// Returns the direct debits the statement shows coming back, each in its own transaction: one
+/// the bank names wrongly (a debit already returned by hand, say) stays for a person.
+async fn book_returns(app: &App, actor: &Actor) -> Result<usize> {
+    let lines = app.read(super::returned::waiting).await?;
+    let mut n = 0;
+    for line in lines {
+        let id = line.id.clone();
+        match app
+            .write(actor.clone(), move |c, ctx| {
+                super::returned::book_in_tx(c, ctx, &line)
+            })
+            .await
+        {
+            Ok(booked) => n += usize::from(booked),
+            Err(e) => tracing::warn!(line = %id, error = %e, "returned debit not booked"),
+        }
+    }
+    Ok(n)
 }
 
 /// The matcher's decisions for a batch, with the book's ids resolved; applied settlements are

@@ -80,6 +80,19 @@ pub fn return_in_tx(
     payment_id: &str,
     r: &ReturnRequest,
 ) -> Result<PaymentReturn> {
+    return_through_in_tx(conn, ctx, payment_id, r, None)
+}
+
+/// [`return_in_tx`], with the account the money left by when the bank statement shows it
+/// leaving (`Some(BANK)`: the return's debit line); `None` takes it back out of the account the
+/// receipt went into.
+pub fn return_through_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    payment_id: &str,
+    r: &ReturnRequest,
+    left_by: Option<books::Account>,
+) -> Result<PaymentReturn> {
     let code = r.reason_code.trim().to_ascii_uppercase();
     if code.len() != 4 || !code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(DomainError::invalid(
@@ -107,7 +120,10 @@ pub fn return_in_tx(
     if fee.is_negative() {
         return Err(DomainError::AmountNotPositive { field: "fee" }.into());
     }
-    let received_into = receipt_account(conn, payment_id)?;
+    let received_into = match left_by {
+        Some(account) => account,
+        None => receipt_account(conn, payment_id)?,
+    };
     let id = PaymentReturnId::generate(ctx.ids.as_ref());
     let functional = crate::fx::functional_currency(conn)?;
     let rate = crate::fx::stored(p.opt_text(5))?;

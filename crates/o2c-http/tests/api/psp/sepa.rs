@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 both_stores!(
     a_sepa_collection_is_a_valid_pain008_and_collects_each_invoice_once,
     a_returned_direct_debit_reopens_the_invoice_once,
-    the_banks_credit_for_a_collection_clears_it_instead_of_paying_twice
+    the_banks_credit_for_a_collection_clears_it_instead_of_paying_twice,
+    a_return_on_the_bank_statement_returns_the_debit_by_itself
 );
 
 async fn with_mandate(t: &TestApp, customer: &str) -> Value {
@@ -232,4 +233,76 @@ async fn the_banks_credit_for_a_collection_clears_it_instead_of_paying_twice(t: 
         .await;
     assert_eq!(cleared.as_array().unwrap().len(), 1, "{cleared:#}");
     t.assert_books_balance().await;
+}
+
+/// A camt.053 statement with the file's credit and, the next week, the bank's debit returning one
+/// direct debit with its reason and end-to-end id.
+fn statement_with_return(t: &TestApp, collection: &Value, reason: &str) -> String {
+    let debit = &collection["debits"][0];
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>
+<GrpHdr><MsgId>STMT-RET</MsgId><CreDtTm>{d}T06:00:00</CreDtTm></GrpHdr>
+<Stmt><Id>STMT-RET</Id><Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>
+<Ntry><Amt Ccy="EUR">{total}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts><ValDt><Dt>{d}</Dt></ValDt>
+<AcctSvcrRef>DD-1</AcctSvcrRef><NtryDtls><TxDtls><RmtInf><Ustrd>SEPA COLLECTION {msg}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>
+<Ntry><Amt Ccy="EUR">{amount}</Amt><CdtDbtInd>DBIT</CdtDbtInd><Sts>BOOK</Sts><ValDt><Dt>{d}</Dt></ValDt>
+<AcctSvcrRef>RET-1</AcctSvcrRef><NtryDtls><TxDtls><Refs><EndToEndId>{e2e}</EndToEndId></Refs>
+<RmtInf><Ustrd>RUECKLASTSCHRIFT</Ustrd></RmtInf><RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>
+</Stmt></BkToCstmrStmt></Document>"#,
+        d = t.today(),
+        total = collection["total"]["amount"].as_str().unwrap(),
+        msg = collection["message_id"].as_str().unwrap(),
+        amount = debit["amount"]["amount"].as_str().unwrap(),
+        e2e = debit["end_to_end_id"].as_str().unwrap(),
+    )
+}
+
+async fn a_return_on_the_bank_statement_returns_the_debit_by_itself(t: &TestApp) {
+    let (customer, inv) = invoiced(t).await;
+    with_mandate(t, &customer).await;
+    t.clock.advance_days(31);
+    let made = collect(t).await;
+    t.settle().await;
+    assert_eq!(t.invoice(&id(&inv)).await["payment_status"], "paid");
+    t.clock.advance_days(2);
+    let statement = statement_with_return(t, &made[0], "MD06");
+    for round in 0..2 {
+        let resp = t
+            .client
+            .post(t.url("/api/v1/bank-statements"))
+            .bearer_auth(t.key("receivables"))
+            .body(statement.clone())
+            .send()
+            .await
+            .unwrap();
+        let b: Value = resp.json().await.unwrap();
+        if round == 0 {
+            assert_eq!(b["matching"]["cleared"], 1, "{b:#}");
+            assert_eq!(b["matching"]["returned"], 1, "{b:#}");
+        }
+        t.settle().await;
+        // The invoice is open again, once; the money left the bank; 1020 was cleared by the file.
+        let inv = t.invoice(&id(&inv)).await;
+        assert_eq!(inv["payment_status"], "unpaid", "{inv:#}");
+        assert_eq!(cents(&inv["open"]), 11_900, "{inv:#}");
+        assert_eq!(trial_balance_account(t, "1020").await, 0);
+        assert_eq!(trial_balance_account(t, "1000").await, 0);
+        assert_eq!(count(t, "SELECT COUNT(*) FROM payment_returns").await, 1);
+        t.assert_books_balance().await;
+    }
+    let (_, returned) = t
+        .get("receivables", "/api/v1/bank-lines?status=returned")
+        .await;
+    let line = &returned.as_array().unwrap()[0];
+    assert!(
+        line["reason"].as_str().unwrap().contains("MD06"),
+        "{line:#}"
+    );
+    // MD06 (the payer disputes the debit) revokes nothing but tells the customer what to do next.
+    let notes = notifications(t, &customer).await;
+    assert!(
+        notes.iter().any(|n| n["kind"] == "direct_debit_returned"),
+        "{notes:#?}"
+    );
 }
