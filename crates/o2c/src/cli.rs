@@ -804,7 +804,8 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
             "o2c: O2C_SMTP_URL is not set: issued invoices wait in the delivery queue until it is"
         ),
     }
-    tokio::spawn(o2c_app::webhooks::run_worker(app.clone()));
+    let webhook_client = o2c_app::webhooks::client_from_env().map_err(anyhow::Error::msg)?;
+    tokio::spawn(o2c_app::webhooks::run_worker(app.clone(), webhook_client));
     match o2c_app::intake::sweep_received(&app).await {
         Ok(0) => {}
         Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),

@@ -27,7 +27,8 @@ use sha2::Sha256;
 
 mod send;
 pub use send::{
-    Pass, client, deliver_due, fan_out_in_tx, requeue_interrupted, run_worker, send_due,
+    CA_FILE_SETTING, Pass, client, client_from_env, client_with, deliver_due, fan_out_in_tx,
+    requeue_interrupted, run_worker, send_due,
 };
 
 pub const SIGNATURE_HEADER: &str = "O2c-Signature";
@@ -54,16 +55,10 @@ pub struct NewEndpoint {
 impl NewEndpoint {
     pub fn parse(url: &str, event_types: &[String]) -> Result<NewEndpoint, DomainError> {
         let url = url.trim();
-        if url.starts_with("https://") {
-            // This build's HTTP client has no TLS: refuse now rather than let every delivery die.
-            return Err(DomainError::invalid(
-                "url",
-                "https:// endpoints are not supported by this build yet: use http:// (e.g. through a local TLS-terminating proxy)",
-            ));
-        }
         let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| DomainError::invalid("url", "expected an http:// URL"))?;
+            .strip_prefix("https://")
+            .or_else(|| url.strip_prefix("http://"))
+            .ok_or_else(|| DomainError::invalid("url", "expected an https:// or http:// URL"))?;
         if rest.is_empty() || rest.starts_with('/') || url.chars().any(char::is_whitespace) {
             return Err(DomainError::invalid(
                 "url",
@@ -311,11 +306,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_endpoint_needs_an_http_url_and_known_event_types() {
+    fn an_endpoint_needs_an_http_or_https_url_and_known_event_types() {
         let types = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert!(
-            NewEndpoint::parse("https://erp.example/hooks", &types(&["invoice.paid"])).is_err()
-        );
+        assert!(NewEndpoint::parse("https://erp.example/hooks", &types(&["invoice.paid"])).is_ok());
         assert!(NewEndpoint::parse("http://erp.example/hooks", &types(&["invoice.paid"])).is_ok());
         assert!(NewEndpoint::parse("ftp://erp.example", &types(&["*"])).is_err());
         assert!(NewEndpoint::parse("http://", &types(&["*"])).is_err());

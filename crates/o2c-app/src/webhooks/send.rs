@@ -28,14 +28,45 @@ pub struct Pass {
     pub dead: usize,
 }
 
-/// The HTTP client of the worker: a 5 s limit per attempt, and no redirects (a receiver that
-/// moved is told about by its owner, not followed blindly with a signed body).
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
+/// The HTTP client of the worker: a 5 s limit per attempt, no redirects (a receiver that moved
+/// is told about by its owner, not followed blindly with a signed body), TLS (rustls) with the
+/// Mozilla roots and any certificate authorities in `extra_roots` (a company's own CA).
+pub fn client_with(extra_roots: &[reqwest::Certificate]) -> reqwest::Client {
+    let mut b = reqwest::Client::builder()
+        .use_rustls_tls()
         .timeout(super::TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a client without TLS or proxies always builds")
+        .redirect(reqwest::redirect::Policy::none());
+    for root in extra_roots {
+        b = b.add_root_certificate(root.clone());
+    }
+    b.build()
+        .expect("a rustls client with parsed roots and no proxies builds")
+}
+
+/// [`client_with`] the Mozilla roots only.
+pub fn client() -> reqwest::Client {
+    client_with(&[])
+}
+
+/// The setting naming a PEM file of extra certificate authorities for https:// endpoints.
+pub const CA_FILE_SETTING: &str = "O2C_WEBHOOK_CA_FILE";
+
+/// The worker's client as `o2c serve` configures it: [`CA_FILE_SETTING`] adds the certificate
+/// authorities in that PEM file; a file that cannot be read or holds no certificate is an error
+/// (o2c does not start), never silently ignored.
+pub fn client_from_env() -> std::result::Result<reqwest::Client, String> {
+    let Ok(path) = std::env::var(CA_FILE_SETTING) else {
+        return Ok(client());
+    };
+    let pem = std::fs::read(&path).map_err(|e| format!("{CA_FILE_SETTING}={path}: {e}"))?;
+    let roots = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| format!("{CA_FILE_SETTING}={path}: not PEM certificates: {e}"))?;
+    if roots.is_empty() {
+        return Err(format!(
+            "{CA_FILE_SETTING}={path}: no certificate in the file"
+        ));
+    }
+    Ok(client_with(&roots))
 }
 
 /// Queues a delivery for each event past an active endpoint's cursor that it subscribed to, and
@@ -171,7 +202,7 @@ async fn attempt(
             )
         }
         Err(e) if e.is_timeout() => (None, Some(format!("no answer within {:?}", super::TIMEOUT))),
-        Err(e) => (None, Some(format!("{e:#}"))),
+        Err(e) => (None, Some(error_chain(&e))),
     }
 }
 
@@ -250,12 +281,27 @@ pub async fn send_due(app: &crate::App, client: &reqwest::Client, limit: i64) ->
     Ok(pass)
 }
 
+/// An error with its causes ("error sending request: … invalid peer certificate: UnknownIssuer"):
+/// the operator reading the dead-letter list needs the last one.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// The webhook worker of `o2c serve`: every few seconds, fans out and sends what is due.
-pub async fn run_worker(app: crate::App) {
+pub async fn run_worker(app: crate::App, client: reqwest::Client) {
     if let Err(e) = requeue_interrupted(&app).await {
         tracing::error!(error = %e, "could not requeue interrupted webhook deliveries");
     }
-    let client = client();
     loop {
         match deliver_due(&app, &client, 50).await {
             Ok(p) if p.delivered + p.retrying + p.dead > 0 => {

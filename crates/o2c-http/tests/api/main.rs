@@ -17,3 +17,4 @@ mod intake;
 mod intake_shared;
 mod psp;
 mod webhooks;
+mod webhooks_tls;
