@@ -37,7 +37,7 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         EventType::InvoiceIssued => Some("cash.apply_credit"),
         EventType::PaymentReceived => Some("cash.auto_apply"),
         EventType::InvoicePaid => Some("order.close_when_settled"),
-        EventType::StockReceived => Some("inventory.release_backorders"),
+        EventType::StockReceived | EventType::StockAdjusted => Some("inventory.release_backorders"),
         EventType::PaymentApplied => Some("credit.release_on_payment"),
         EventType::CustomerCreated
         | EventType::ProductCreated
@@ -130,7 +130,7 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
             payment::auto_apply_in_tx(conn, &ctx, &ev.aggregate_id, &named)
         }
         EventType::InvoicePaid => invoice::close_orders_in_tx(conn, &ctx, &ev.aggregate_id),
-        EventType::StockReceived => {
+        EventType::StockReceived | EventType::StockAdjusted => {
             inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id)
         }
         _ => Ok(()),

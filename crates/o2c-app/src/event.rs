@@ -33,6 +33,7 @@ event_types! {
     ProductCreated => "product.created", reacted: false;
     WarehouseCreated => "warehouse.created", reacted: false;
     StockReceived => "stock.received", reacted: true;
+    StockAdjusted => "stock.adjusted", reacted: true;
     OrderReceived => "order.received", reacted: true;
     CreditApproved => "order.credit_approved", reacted: true;
     CreditHeld => "order.credit_held", reacted: false;

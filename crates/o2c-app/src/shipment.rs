@@ -147,8 +147,8 @@ pub fn dispatch_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Resu
             params![order_id.as_str(), res.int(2), res.int(3)],
         )?;
         conn.execute(
-            "INSERT INTO stock_movements (product_id, warehouse_id, quantity, kind, document_id, occurred_at) VALUES ($1, $2, $3, 'dispatch', $4, $5)",
-            params![res.text(0), res.text(1), -res.int(3), shipment_id, ctx.timestamp()],
+            "INSERT INTO stock_movements (product_id, warehouse_id, quantity, kind, document_id, occurred_at, actor) VALUES ($1, $2, $3, 'dispatch', $4, $5, $6)",
+            params![res.text(0), res.text(1), -res.int(3), shipment_id, ctx.timestamp(), ctx.actor.to_string()],
         )?;
     }
     conn.execute(

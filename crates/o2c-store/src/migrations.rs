@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection settlement", COLLECTION_SETTLEMENT),
     (10, "order intake", ORDER_INTAKE),
     (11, "webhooks", WEBHOOKS),
+    (14, "fulfilment", FULFILMENT),
 ];
 
 const FOUNDATION: &str = r#"
@@ -914,6 +915,17 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (endpoint_id, event_seq)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+";
+
+// Warehouses get a location (nearest to the ship-to, shipping zones), products a weight, the
+// stock movements their reason and actor (the journal of receipts, adjustments and dispatches).
+const FULFILMENT: &str = "
+ALTER TABLE warehouses ADD COLUMN country TEXT;
+ALTER TABLE warehouses ADD COLUMN postal_code TEXT;
+ALTER TABLE products ADD COLUMN weight_g BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stock_movements ADD COLUMN reason TEXT;
+ALTER TABLE stock_movements ADD COLUMN actor TEXT;
+CREATE INDEX stock_movements_by_product ON stock_movements (product_id, warehouse_id, seq);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -113,6 +113,17 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Stock per product and warehouse: on hand, reserved, available to promise (or a subcommand).
+    Stock {
+        #[command(subcommand)]
+        command: Option<crate::cli_stock::StockCommand>,
+        #[arg(long)]
+        sku: Option<String>,
+        #[arg(long)]
+        warehouse: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +202,16 @@ pub enum ImportCommand {
     /// reason, recognised as re-sent, or refused naming the line or segment at fault.
     Orders {
         file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A stock receipt file (CSV: `sku,warehouse,quantity[,reference]`): every line or none;
+    /// a faulty file is refused naming each line at fault.
+    Stock {
+        file: std::path::PathBuf,
+        /// The delivery note or purchase order, for lines that name none.
+        #[arg(long)]
+        reference: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -310,7 +331,7 @@ pub fn init_logging(cli: &Cli) {
         .init();
 }
 
-fn open(url: &str) -> anyhow::Result<App> {
+pub(crate) fn open(url: &str) -> anyhow::Result<App> {
     let config = StoreConfig::from_url(url);
     App::open(&config).with_context(|| format!("opening {}", config.describe()))
 }
@@ -320,7 +341,7 @@ fn print_text<T: std::fmt::Display>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -397,6 +418,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Psp { command } => psp(&cli.database, command).await,
         Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Webhooks { command } => webhooks(&cli.database, command).await,
+        Command::Stock {
+            command,
+            sku,
+            warehouse,
+            json,
+        } => crate::cli_stock::stock(&cli.database, command, sku, warehouse, json).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -411,7 +438,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
 }
 
@@ -450,6 +477,11 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         ImportCommand::Orders { file, json } => return import_orders(database, &file, json).await,
+        ImportCommand::Stock {
+            file,
+            reference,
+            json,
+        } => return crate::cli_stock::import_stock(database, &file, reference, json).await,
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let app = open(database)?;

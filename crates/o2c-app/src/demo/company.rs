@@ -48,6 +48,8 @@ pub(super) async fn master_data(app: &App, rng: &mut Rng, opts: &DemoOptions) ->
                 code: code.into(),
                 name: name.into(),
                 priority: Some(priority),
+                country: None,
+                postal_code: None,
             };
             inventory::create_warehouse_in_tx(c, ctx, &r)?;
         }
@@ -214,6 +216,7 @@ pub(super) fn product_request(rng: &mut Rng, families: &[Fields], k: usize) -> P
         std::iter::once(main).chain(north).collect()
     };
     ProductRequest {
+        weight_g: None,
         sku: format!("{prefix}-{:05}", 10_001 + k),
         name,
         unit_price: decimal_string(price, 2),

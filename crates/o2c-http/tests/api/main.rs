@@ -15,5 +15,6 @@ mod errors;
 mod fx;
 mod intake;
 mod intake_shared;
+mod inventory;
 mod psp;
 mod webhooks;
