@@ -46,6 +46,12 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CreditRejected
         | EventType::Backordered
         | EventType::ShipmentPlanned
+        | EventType::PickListCreated
+        | EventType::ShipmentPacked
+        | EventType::ShipmentDelivered
+        | EventType::ShipmentServiceChosen
+        | EventType::OutboundDocumentCreated
+        | EventType::CarrierChanged
         | EventType::OrderClosed
         | EventType::OrderCancelled
         | EventType::ApiKeyCreated
@@ -117,7 +123,8 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
             invoice::on_dispatch_in_tx(conn, &ctx, &ev.aggregate_id).map(drop)
         }
         EventType::InvoiceIssued => {
-            payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)
+            payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)?;
+            crate::fulfilment::edi_out::invoice_in_tx(conn, &ctx, &ev.aggregate_id)
         }
         EventType::PaymentReceived => {
             let data: serde_json::Value = serde_json::from_str(&ev.data)?;

@@ -125,6 +125,8 @@ pub enum DomainError {
     #[error("the stock file was not imported (nothing changed): {}", .0.join("; "))]
     StockFileRejected(Vec<String>),
     #[error("{0}")]
+    NothingToPick(String),
+    #[error("{0}")]
     PackingExceedsShipment(String),
     #[error("{0}")]
     NoShippingService(String),
@@ -171,6 +173,7 @@ impl DomainError {
             DomainError::PaymentProviderRefused(_) => "payment-provider-refused",
             DomainError::StockBelowReserved { .. } => "stock-below-reserved",
             DomainError::StockFileRejected(_) => "stock-file-rejected",
+            DomainError::NothingToPick(_) => "nothing-to-pick",
             DomainError::PackingExceedsShipment(_) => "packing-exceeds-shipment",
             DomainError::NoShippingService(_) => "no-shipping-service",
             DomainError::UnknownCarrierService(_) => "unknown-carrier-service",

@@ -73,6 +73,11 @@ ids! {
     RefundId => "rfd",
     PaymentReturnId => "ret",
     IntakeDocumentId => "idoc",
+    PickListId => "pck",
+    PackageId => "pkg",
+    OutboundDocumentId => "odoc",
+    CarrierId => "car",
+    CarrierServiceId => "csv",
 }
 
 #[cfg(test)]

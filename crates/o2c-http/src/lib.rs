@@ -68,7 +68,23 @@ pub fn router(app: App) -> Router {
         )
         .route("/shipments", get(shipment::list))
         .route("/shipments/{id}", get(shipment::get))
-        .route("/shipments/{id}/dispatch", post(shipment::dispatch))
+        .route("/shipments/{id}/dispatch", post(fulfilment::dispatch))
+        .route("/shipments/{id}/packages", post(fulfilment::pack))
+        .route("/shipments/{id}/delivered", post(fulfilment::delivered))
+        .route("/shipments/{id}/rates", get(shipping::rates))
+        .route("/pick-lists", post(fulfilment::create_pick_list))
+        .route("/pick-lists/{id}", get(fulfilment::get_pick_list))
+        .route("/outbound-documents", get(fulfilment::list_outbound))
+        .route("/outbound-documents/{id}", get(fulfilment::get_outbound))
+        .route(
+            "/outbound-documents/{id}/content",
+            get(fulfilment::outbound_content),
+        )
+        .route(
+            "/carriers",
+            post(shipping::create_carrier).get(shipping::list_carriers),
+        )
+        .route("/carriers/{code}/webhooks", post(shipping::carrier_webhook))
         .route("/invoices", get(invoice::list))
         .route("/invoices/{id}", get(billing::get_invoice))
         .route(

@@ -26,6 +26,7 @@ pub const TABLE: &[(&str, u16, &str)] = &[
         "Stock would fall below what is reserved",
     ),
     ("stock-file-rejected", 422, "Stock file rejected"),
+    ("nothing-to-pick", 409, "Nothing to pick"),
     (
         "packing-exceeds-shipment",
         422,
