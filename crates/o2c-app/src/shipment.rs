@@ -3,13 +3,13 @@
 use crate::context::Ctx;
 use crate::error::{AppError, Result, not_found};
 use crate::event::{self, EventType, NewEvent};
+use crate::fulfilment::pack::Package;
 use crate::order;
+use crate::shipping::{self, delivery::Stage};
 use o2c_core::id::ShipmentId;
 use o2c_core::shipment::{ShipmentAction, ShipmentStatus};
-use o2c_store::{Conn, params};
-use crate::fulfilment::pack::Package;
-use crate::shipping::{self, delivery::Stage};
 use o2c_core::{Currency, Money};
+use o2c_store::{Conn, params};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -260,7 +260,11 @@ pub fn dispatch_with_in_tx(
         },
     )?;
     crate::fulfilment::edi_out::ship_notice_in_tx(conn, ctx, shipment_id)?;
-    crate::shipping::delivery::notify_in_tx(conn, ctx, shipment_id, Stage::Dispatched)?;
+    // Without a carrier o2c knows neither tracking nor delivery date: the customer's e-mail
+    // waits for shipping to be set up (or the warehouse to give a tracking number).
+    if assigned.is_some() || tracking.is_some() {
+        shipping::delivery::notify_in_tx(conn, ctx, shipment_id, Stage::Dispatched)?;
+    }
     get(conn, shipment_id)
 }
 

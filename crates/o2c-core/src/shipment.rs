@@ -85,7 +85,10 @@ impl ShipmentStatus {
             (S::Picking | S::Packed, A::Pick)
             | (S::Planned | S::Picking | S::Packed, A::Deliver)
             | (S::Dispatched, A::Pick | A::Pack | A::Dispatch | A::Cancel)
-            | (S::Delivered | S::Cancelled, A::Pick | A::Pack | A::Dispatch | A::Deliver | A::Cancel) => None,
+            | (
+                S::Delivered | S::Cancelled,
+                A::Pick | A::Pack | A::Dispatch | A::Deliver | A::Cancel,
+            ) => None,
         }
     }
     pub fn transition(
@@ -112,15 +115,33 @@ mod tests {
         use ShipmentAction::*;
         use ShipmentStatus::*;
         let table = [
-            (Planned, [Some(Picking), Some(Packed), Some(Dispatched), None, Some(Cancelled)]),
-            (Picking, [None, Some(Packed), Some(Dispatched), None, Some(Cancelled)]),
-            (Packed, [None, Some(Packed), Some(Dispatched), None, Some(Cancelled)]),
+            (
+                Planned,
+                [
+                    Some(Picking),
+                    Some(Packed),
+                    Some(Dispatched),
+                    None,
+                    Some(Cancelled),
+                ],
+            ),
+            (
+                Picking,
+                [None, Some(Packed), Some(Dispatched), None, Some(Cancelled)],
+            ),
+            (
+                Packed,
+                [None, Some(Packed), Some(Dispatched), None, Some(Cancelled)],
+            ),
             (Dispatched, [None, None, None, Some(Delivered), None]),
             (Delivered, [None, None, None, None, None]),
             (Cancelled, [None, None, None, None, None]),
         ];
         for (s, answers) in table {
-            for (a, to) in [Pick, Pack, Dispatch, Deliver, Cancel].into_iter().zip(answers) {
+            for (a, to) in [Pick, Pack, Dispatch, Deliver, Cancel]
+                .into_iter()
+                .zip(answers)
+            {
                 assert_eq!(s.next(a), to, "{s:?} {a:?}");
             }
         }

@@ -42,14 +42,22 @@ pub fn arrival(ship_on: NaiveDate, transit_days: i64) -> NaiveDate {
 }
 
 /// The chosen quote's index and whether it arrives by `promised` (always true without a promise).
-pub fn choose(quotes: &[Quote], ship_on: NaiveDate, promised: Option<NaiveDate>) -> Option<(usize, bool)> {
+pub fn choose(
+    quotes: &[Quote],
+    ship_on: NaiveDate,
+    promised: Option<NaiveDate>,
+) -> Option<(usize, bool)> {
     let on_time = |q: &Quote| promised.is_none_or(|p| arrival(ship_on, q.transit_days) <= p);
     let cheapest_on_time = quotes
         .iter()
         .enumerate()
         .filter(|(_, q)| on_time(q))
         .min_by(|(_, a), (_, b)| {
-            (a.price_minor, a.transit_days, &a.service).cmp(&(b.price_minor, b.transit_days, &b.service))
+            (a.price_minor, a.transit_days, &a.service).cmp(&(
+                b.price_minor,
+                b.transit_days,
+                &b.service,
+            ))
         });
     if let Some((i, _)) = cheapest_on_time {
         return Some((i, true));
@@ -58,7 +66,11 @@ pub fn choose(quotes: &[Quote], ship_on: NaiveDate, promised: Option<NaiveDate>)
         .iter()
         .enumerate()
         .min_by(|(_, a), (_, b)| {
-            (a.transit_days, a.price_minor, &a.service).cmp(&(b.transit_days, b.price_minor, &b.service))
+            (a.transit_days, a.price_minor, &a.service).cmp(&(
+                b.transit_days,
+                b.price_minor,
+                &b.service,
+            ))
         })
         .map(|(i, _)| (i, false))
 }
@@ -68,7 +80,11 @@ mod tests {
     use super::*;
 
     fn q(service: &str, transit_days: i64, price_minor: i64) -> Quote {
-        Quote { service: service.into(), transit_days, price_minor }
+        Quote {
+            service: service.into(),
+            transit_days,
+            price_minor,
+        }
     }
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -76,7 +92,12 @@ mod tests {
 
     #[test]
     fn the_smallest_weight_band_that_holds_the_parcel_prices_it() {
-        let bands = [(1, 2_000, 490), (1, 10_000, 790), (2, 2_000, 590), (2, 31_500, 1290)];
+        let bands = [
+            (1, 2_000, 490),
+            (1, 10_000, 790),
+            (2, 2_000, 590),
+            (2, 31_500, 1290),
+        ];
         assert_eq!(price_for(&bands, 1, 1_500), Some(490));
         assert_eq!(price_for(&bands, 1, 2_001), Some(790));
         assert_eq!(price_for(&bands, 2, 20_000), Some(1290));
@@ -94,7 +115,11 @@ mod tests {
 
     #[test]
     fn the_cheapest_service_that_arrives_in_time_is_chosen() {
-        let quotes = [q("EXPRESS", 1, 1500), q("STANDARD", 3, 600), q("ECONOMY", 6, 400)];
+        let quotes = [
+            q("EXPRESS", 1, 1500),
+            q("STANDARD", 3, 600),
+            q("ECONOMY", 6, 400),
+        ];
         let mon = d("2026-11-23");
         assert_eq!(choose(&quotes, mon, None), Some((2, true)));
         assert_eq!(choose(&quotes, mon, Some(d("2026-11-26"))), Some((1, true)));

@@ -44,19 +44,32 @@ fn source_of(conn: &mut dyn Conn, order_id: &str) -> Result<Option<Source>> {
     } else {
         r.text(1).into_bytes()
     };
-    let Ok(parsed) = intake_edi::read(Channel::X12, &bytes) else { return Ok(None) };
-    let Reply::X12 { to, orders } = parsed.reply else { return Ok(None) };
+    let Ok(parsed) = intake_edi::read(Channel::X12, &bytes) else {
+        return Ok(None);
+    };
+    let Reply::X12 { to, orders } = parsed.reply else {
+        return Ok(None);
+    };
     let po_number = r.text(0);
-    Ok(orders.into_iter().find(|p| p.po_number == po_number).map(|po| Source { po, parties: to }))
+    Ok(orders
+        .into_iter()
+        .find(|p| p.po_number == po_number)
+        .map(|po| Source { po, parties: to }))
 }
 
 fn kg(grams: i64) -> Weight {
-    Weight { value: Decimal::new(grams, 3), unit: WeightUnit::Kilograms }
+    Weight {
+        value: Decimal::new(grams, 3),
+        unit: WeightUnit::Kilograms,
+    }
 }
 
 /// The PO line an order line came from: same position (intake keeps the 850's line order).
 fn po_line(po: &PurchaseOrder, line_no: i64) -> (String, Vec<ItemId>, Option<Decimal>, String) {
-    match usize::try_from(line_no - 1).ok().and_then(|i| po.lines.get(i)) {
+    match usize::try_from(line_no - 1)
+        .ok()
+        .and_then(|i| po.lines.get(i))
+    {
         Some(l) => (
             l.line_no.clone(),
             l.item_ids.iter().take(10).cloned().collect(),
@@ -70,7 +83,9 @@ fn po_line(po: &PurchaseOrder, line_no: i64) -> (String, Vec<ItemId>, Option<Dec
 /// Stores the 856 for a dispatched shipment of an X12 order; nothing for other orders.
 pub(crate) fn ship_notice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<()> {
     let s = shipment::get(conn, shipment_id)?;
-    let Some(src) = source_of(conn, &s.order_id)? else { return Ok(()) };
+    let Some(src) = source_of(conn, &s.order_id)? else {
+        return Ok(());
+    };
     let scac = conn
         .query_opt(
             "SELECT c.scac FROM shipments s JOIN carrier_services v ON v.id = s.service_id JOIN carriers c ON c.id = v.carrier_id WHERE s.id = $1",
@@ -92,7 +107,11 @@ pub(crate) fn ship_notice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &st
             sscc: None,
             tracking_number: None,
             weight: s.weight_g.map(kg),
-            items: s.lines.iter().map(|l| item(l.line_no, l.quantity)).collect(),
+            items: s
+                .lines
+                .iter()
+                .map(|l| item(l.line_no, l.quantity))
+                .collect(),
         }]
     } else {
         s.packages
@@ -101,25 +120,37 @@ pub(crate) fn ship_notice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &st
                 sscc: None,
                 tracking_number: p.tracking_number.clone(),
                 weight: Some(kg(p.weight_g)),
-                items: p.lines.iter().map(|l| item(l.line_no, l.quantity)).collect(),
+                items: p
+                    .lines
+                    .iter()
+                    .map(|l| item(l.line_no, l.quantity))
+                    .collect(),
             })
             .collect()
     };
-    let ship_to = src.po.ship_to.clone().or_else(|| src.po.buyer.clone()).unwrap_or_else(|| Party {
-        role: "ST".into(),
-        name: Some(src.po.sender_id.clone()),
-        additional_names: Vec::new(),
-        id: None,
-        address: Default::default(),
-        references: Vec::new(),
-        contacts: Vec::new(),
-    });
+    let ship_to = src
+        .po
+        .ship_to
+        .clone()
+        .or_else(|| src.po.buyer.clone())
+        .unwrap_or_else(|| Party {
+            role: "ST".into(),
+            name: Some(src.po.sender_id.clone()),
+            additional_names: Vec::new(),
+            id: None,
+            address: Default::default(),
+            references: Vec::new(),
+            contacts: Vec::new(),
+        });
     let notice = ShipNotice {
         shipment_id: shipment_id.to_string(),
         created_on: ctx.today(),
         created_at: ctx.now.time(),
         shipped_on: ctx.today(),
-        estimated_delivery: s.estimated_delivery_on.as_deref().and_then(|d| d.parse().ok()),
+        estimated_delivery: s
+            .estimated_delivery_on
+            .as_deref()
+            .and_then(|d| d.parse().ok()),
         packaging_code: Some("CTN25".into()),
         gross_weight: s.weight_g.map(kg),
         carrier_scac: scac,
@@ -128,12 +159,27 @@ pub(crate) fn ship_notice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &st
         tracking_number: s.tracking_number.clone(),
         ship_from: None,
         ship_to,
-        orders: vec![ShippedOrder { po_number: src.po.po_number.clone(), po_date: src.po.po_date, packs }],
+        orders: vec![ShippedOrder {
+            po_number: src.po.po_number.clone(),
+            po_date: src.po.po_date,
+            packs,
+        }],
     };
     let control = intake_edi::next_control_number(conn)?;
     let envelope = intake_edi::reply_envelope(ctx, &src.parties, control);
     let written = o2c_edi::x12::asn856::write_856(&envelope, 1, &notice).map_err(|e| e.to_string());
-    store(conn, ctx, "x12-856", &format!("x12-856:{shipment_id}"), &s.customer_id, &s.order_id, Some(shipment_id), None, control, written)
+    store(
+        conn,
+        ctx,
+        "x12-856",
+        &format!("x12-856:{shipment_id}"),
+        &s.customer_id,
+        &s.order_id,
+        Some(shipment_id),
+        None,
+        control,
+        written,
+    )
 }
 
 /// Stores an 810 for each X12 order an issued invoice bills; nothing for other invoices.
@@ -148,7 +194,9 @@ pub(crate) fn invoice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) ->
         .map(|r| r.text(0))
         .collect();
     for order_id in orders {
-        let Some(src) = source_of(conn, &order_id)? else { continue };
+        let Some(src) = source_of(conn, &order_id)? else {
+            continue;
+        };
         let h = conn
             .query_opt(
                 "SELECT i.number, i.issued_on, i.currency, i.customer_id, i.kind, c.payment_terms_days, i.discount_bp,
@@ -182,13 +230,19 @@ pub(crate) fn invoice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) ->
                 item_ids,
                 description: Some(l.text(3)),
             });
-            net += unit.checked_mul(Decimal::from_integer(l.int(1))).and_then(|d| d.round_to_minor(currency).ok()).map_or(l.int(2), |m| m.minor());
+            net += unit
+                .checked_mul(Decimal::from_integer(l.int(1)))
+                .and_then(|d| d.round_to_minor(currency).ok())
+                .map_or(l.int(2), |m| m.minor());
             *tax_by_rate.entry(l.int(4)).or_default() += l.int(2);
         }
         // Tax per rate on this order's lines, rounded once per rate (as the invoice does per category).
         let mut taxes: Vec<InvoiceTax> = Vec::new();
         for (rate, base) in tax_by_rate.iter().filter(|(rate, _)| **rate > 0) {
-            let tax = o2c_core::money::round_half_away_from_zero(i128::from(*base) * i128::from(*rate), 10_000)?;
+            let tax = o2c_core::money::round_half_away_from_zero(
+                i128::from(*base) * i128::from(*rate),
+                10_000,
+            )?;
             taxes.push(InvoiceTax {
                 tax_type: "VA".into(),
                 amount: Money::new(tax, currency),
@@ -209,7 +263,9 @@ pub(crate) fn invoice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) ->
                 discount: None,
                 description: None,
             }),
-            shipped_on: h.opt_text(7).and_then(|d| d.get(..10).and_then(|d| d.parse().ok())),
+            shipped_on: h
+                .opt_text(7)
+                .and_then(|d| d.get(..10).and_then(|d| d.parse().ok())),
             lines: out_lines,
             charges: Vec::new(),
             taxes,
@@ -217,9 +273,21 @@ pub(crate) fn invoice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, invoice_id: &str) ->
         };
         let control = intake_edi::next_control_number(conn)?;
         let envelope = intake_edi::reply_envelope(ctx, &src.parties, control);
-        let written = o2c_edi::x12::inv810::write_810(&envelope, 1, &invoice).map_err(|e| e.to_string());
+        let written =
+            o2c_edi::x12::inv810::write_810(&envelope, 1, &invoice).map_err(|e| e.to_string());
         let key = format!("x12-810:{invoice_id}:{order_id}");
-        store(conn, ctx, "x12-810", &key, &h.text(3), &order_id, None, Some(invoice_id), control, written)?;
+        store(
+            conn,
+            ctx,
+            "x12-810",
+            &key,
+            &h.text(3),
+            &order_id,
+            None,
+            Some(invoice_id),
+            control,
+            written,
+        )?;
     }
     Ok(())
 }
@@ -297,13 +365,20 @@ fn row(r: &o2c_store::Row) -> OutboundDocument {
 }
 
 pub fn get(conn: &mut dyn Conn, id: &str) -> Result<OutboundDocument> {
-    conn.query_opt(&format!("SELECT {COLUMNS} FROM outbound_documents WHERE id = $1"), params![id])?
-        .map(|r| row(&r))
-        .ok_or_else(|| not_found("outbound document", id))
+    conn.query_opt(
+        &format!("SELECT {COLUMNS} FROM outbound_documents WHERE id = $1"),
+        params![id],
+    )?
+    .map(|r| row(&r))
+    .ok_or_else(|| not_found("outbound document", id))
 }
 
 /// The documents sent for an order (or all, newest first).
-pub fn list(conn: &mut dyn Conn, order_id: Option<&str>, limit: i64) -> Result<Vec<OutboundDocument>> {
+pub fn list(
+    conn: &mut dyn Conn,
+    order_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<OutboundDocument>> {
     Ok(conn
         .query(
             &format!(

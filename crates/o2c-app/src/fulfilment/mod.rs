@@ -81,7 +81,12 @@ pub fn create_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &PickListRequest) -> Resu
     let id = PickListId::generate(ctx.ids.as_ref());
     conn.execute(
         "INSERT INTO pick_lists (id, warehouse_id, created_at, created_by) VALUES ($1, $2, $3, $4)",
-        params![id.as_str(), warehouse_id.as_str(), ctx.timestamp(), ctx.actor.to_string()],
+        params![
+            id.as_str(),
+            warehouse_id.as_str(),
+            ctx.timestamp(),
+            ctx.actor.to_string()
+        ],
     )?;
     for s in &shipments {
         conn.execute(

@@ -55,7 +55,10 @@ pub struct PackedLine {
 }
 
 /// Per order line of the shipment: (reserved for it here, unit weight in grams, already packed).
-fn shipment_lines(conn: &mut dyn Conn, shipment_id: &str) -> Result<BTreeMap<i64, (i64, i64, i64)>> {
+fn shipment_lines(
+    conn: &mut dyn Conn,
+    shipment_id: &str,
+) -> Result<BTreeMap<i64, (i64, i64, i64)>> {
     let mut out: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
     for r in conn.query(
         "SELECT r.line_no, CAST(SUM(r.quantity) AS BIGINT), MAX(p.weight_g) FROM reservations r
@@ -100,17 +103,32 @@ pub fn pack_in_tx(
     let mut added = Vec::new();
     for (i, p) in r.packages.iter().enumerate() {
         if p.lines.is_empty() {
-            return Err(DomainError::invalid(format!("packages[{i}].lines"), "expected at least one line").into());
+            return Err(DomainError::invalid(
+                format!("packages[{i}].lines"),
+                "expected at least one line",
+            )
+            .into());
         }
         let tare = p.tare_g.unwrap_or(0);
         if !(0..=10_000_000).contains(&tare) {
-            return Err(DomainError::invalid(format!("packages[{i}].tare_g"), "expected grams from 0 to 10000000").into());
+            return Err(DomainError::invalid(
+                format!("packages[{i}].tare_g"),
+                "expected grams from 0 to 10000000",
+            )
+            .into());
         }
-        let tracking = clean_tracking(p.tracking_number.as_deref(), &format!("packages[{i}].tracking_number"))?;
+        let tracking = clean_tracking(
+            p.tracking_number.as_deref(),
+            &format!("packages[{i}].tracking_number"),
+        )?;
         let mut weight = tare;
         for (j, l) in p.lines.iter().enumerate() {
             if l.quantity <= 0 {
-                return Err(DomainError::invalid(format!("packages[{i}].lines[{j}].quantity"), "must be greater than zero").into());
+                return Err(DomainError::invalid(
+                    format!("packages[{i}].lines[{j}].quantity"),
+                    "must be greater than zero",
+                )
+                .into());
             }
             let Some((reserved, unit_g, packed)) = lines.get_mut(&l.line_no) else {
                 return Err(DomainError::PackingExceedsShipment(format!(
@@ -136,9 +154,19 @@ pub fn pack_in_tx(
         )?;
         let rows: Vec<Vec<Value>> = merge_lines(&p.lines)
             .into_iter()
-            .map(|(line_no, q)| vec![Value::from(id.as_str()), Value::from(line_no), Value::from(q)])
+            .map(|(line_no, q)| {
+                vec![
+                    Value::from(id.as_str()),
+                    Value::from(line_no),
+                    Value::from(q),
+                ]
+            })
             .collect();
-        conn.insert_rows("package_lines", &["package_id", "line_no", "quantity"], &rows)?;
+        conn.insert_rows(
+            "package_lines",
+            &["package_id", "line_no", "quantity"],
+            &rows,
+        )?;
         added.push(json!({"id": id.as_str(), "weight_g": weight}));
     }
     conn.execute(
@@ -174,7 +202,9 @@ pub(crate) fn clean_tracking(t: Option<&str>, field: &str) -> Result<Option<Stri
         Some(t) if t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
             Ok(Some(t.to_string()))
         }
-        Some(_) => Err(DomainError::invalid(field, "expected 1 to 64 letters, digits or dashes").into()),
+        Some(_) => {
+            Err(DomainError::invalid(field, "expected 1 to 64 letters, digits or dashes").into())
+        }
     }
 }
 
@@ -202,7 +232,11 @@ pub fn packages(conn: &mut dyn Conn, shipment_id: &str) -> Result<Vec<Package>> 
     )?;
     let mut out: Vec<Package> = Vec::new();
     for r in &rows {
-        let line = PackedLine { line_no: r.int(3), sku: r.text(4), quantity: r.int(5) };
+        let line = PackedLine {
+            line_no: r.int(3),
+            sku: r.text(4),
+            quantity: r.int(5),
+        };
         match out.last_mut() {
             Some(p) if p.id == r.text(0) => p.lines.push(line),
             _ => out.push(Package {
@@ -263,8 +297,14 @@ pub(crate) fn split_unpacked_in_tx(
                 params![*seq, new_id.as_str()],
             )?;
         } else {
-            let r = rows.iter().find(|r| r.int(0) == *seq).expect("row of the move");
-            conn.execute("UPDATE reservations SET quantity = $2 WHERE seq = $1", params![*seq, *keep])?;
+            let r = rows
+                .iter()
+                .find(|r| r.int(0) == *seq)
+                .expect("row of the move");
+            conn.execute(
+                "UPDATE reservations SET quantity = $2 WHERE seq = $1",
+                params![*seq, *keep],
+            )?;
             conn.execute(
                 "INSERT INTO reservations (order_id, line_no, customer_id, product_id, warehouse_id, quantity, status, shipment_id)
                  VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",

@@ -26,10 +26,21 @@ pub struct DeliveredRequest {
 }
 
 /// Marks a dispatched shipment delivered. Confirming it again returns it as it is.
-pub fn deliver_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, r: &DeliveredRequest) -> Result<Shipment> {
-    let sql = format!("SELECT status, order_id, customer_id FROM shipments WHERE id = $1{}", conn.for_update());
-    let row = conn.query_opt(&sql, params![shipment_id])?.ok_or_else(|| not_found("shipment", shipment_id))?;
-    let status = ShipmentStatus::parse(&row.text(0)).ok_or_else(|| AppError::Internal("unknown shipment status".into()))?;
+pub fn deliver_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    shipment_id: &str,
+    r: &DeliveredRequest,
+) -> Result<Shipment> {
+    let sql = format!(
+        "SELECT status, order_id, customer_id FROM shipments WHERE id = $1{}",
+        conn.for_update()
+    );
+    let row = conn
+        .query_opt(&sql, params![shipment_id])?
+        .ok_or_else(|| not_found("shipment", shipment_id))?;
+    let status = ShipmentStatus::parse(&row.text(0))
+        .ok_or_else(|| AppError::Internal("unknown shipment status".into()))?;
     if status == ShipmentStatus::Delivered {
         return shipment::get(conn, shipment_id);
     }
@@ -37,7 +48,12 @@ pub fn deliver_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, r: &Deli
     let at = match r.delivered_at.as_deref() {
         None => ctx.timestamp(),
         Some(t) => chrono::DateTime::parse_from_rfc3339(t)
-            .map_err(|_| DomainError::invalid("delivered_at", "expected an RFC 3339 time such as 2026-11-23T14:05:00Z"))?
+            .map_err(|_| {
+                DomainError::invalid(
+                    "delivered_at",
+                    "expected an RFC 3339 time such as 2026-11-23T14:05:00Z",
+                )
+            })?
             .with_timezone(&chrono::Utc)
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
     };
@@ -95,9 +111,17 @@ pub fn receive_webhook_in_tx(
             params![carrier_code.trim().to_ascii_uppercase()],
         )?
         .ok_or_else(|| not_found("carrier", carrier_code))?;
-    verify(signature, carrier.text(1).as_bytes(), body, ctx.now.timestamp())?;
+    verify(
+        signature,
+        carrier.text(1).as_bytes(),
+        body,
+        ctx.now.timestamp(),
+    )?;
     let ev: TrackingEvent = serde_json::from_slice(body).map_err(|e| {
-        DomainError::invalid("body", format!("expected {{event_id, tracking_number, status, occurred_at}}: {e}"))
+        DomainError::invalid(
+            "body",
+            format!("expected {{event_id, tracking_number, status, occurred_at}}: {e}"),
+        )
     })?;
     let fresh = conn.execute(
         "INSERT INTO carrier_webhook_events (carrier_id, event_id, received_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -112,7 +136,14 @@ pub fn receive_webhook_in_tx(
         .map(|r| r.text(0))
         .ok_or_else(|| not_found("shipment with tracking number", &ev.tracking_number))?;
     if fresh && ev.status == "delivered" {
-        deliver_in_tx(conn, ctx, &shipment_id, &DeliveredRequest { delivered_at: ev.occurred_at.clone() })?;
+        deliver_in_tx(
+            conn,
+            ctx,
+            &shipment_id,
+            &DeliveredRequest {
+                delivered_at: ev.occurred_at.clone(),
+            },
+        )?;
     }
     let status = shipment::get(conn, &shipment_id)?.status;
     Ok(WebhookReceipt {
@@ -151,17 +182,28 @@ pub(crate) enum Stage {
 
 /// Queues the customer's e-mail about a shipment: on its way (carrier, tracking, expected day)
 /// or delivered. One per shipment and stage.
-pub(crate) fn notify_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, stage: Stage) -> Result<bool> {
+pub(crate) fn notify_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    shipment_id: &str,
+    stage: Stage,
+) -> Result<bool> {
     let s = shipment::get(conn, shipment_id)?;
     let order = conn.query_one(
         "SELECT o.customer_reference, c.name FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1",
         params![s.order_id.as_str()],
     )?;
-    let reference = order.opt_text(0).map(|r| format!(" (your reference {r})")).unwrap_or_default();
+    let reference = order
+        .opt_text(0)
+        .map(|r| format!(" (your reference {r})"))
+        .unwrap_or_default();
     let mut body = format!("Dear {},\n\n", order.text(1));
     let (kind, subject) = match stage {
         Stage::Dispatched => {
-            body.push_str(&format!("your order {}{reference} is on its way.\n\n", s.order_id));
+            body.push_str(&format!(
+                "your order {}{reference} is on its way.\n\n",
+                s.order_id
+            ));
             if let Some(service) = &s.service {
                 body.push_str(&format!("Carrier: {service}\n"));
             }
@@ -171,15 +213,24 @@ pub(crate) fn notify_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, st
             if let Some(d) = &s.estimated_delivery_on {
                 body.push_str(&format!("Expected delivery: {d}\n"));
             }
-            ("shipment_dispatched", format!("Your order {} has shipped", s.order_id))
+            (
+                "shipment_dispatched",
+                format!("Your order {} has shipped", s.order_id),
+            )
         }
         Stage::Delivered => {
             body.push_str(&format!(
                 "your order {}{reference} was delivered{}.\n\n",
                 s.order_id,
-                s.delivered_at.as_deref().map(|d| format!(" on {}", &d[..10.min(d.len())])).unwrap_or_default()
+                s.delivered_at
+                    .as_deref()
+                    .map(|d| format!(" on {}", &d[..10.min(d.len())]))
+                    .unwrap_or_default()
             ));
-            ("shipment_delivered", format!("Your order {} was delivered", s.order_id))
+            (
+                "shipment_delivered",
+                format!("Your order {} was delivered", s.order_id),
+            )
         }
     };
     body.push_str("It contains:\n");

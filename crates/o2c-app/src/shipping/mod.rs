@@ -86,25 +86,43 @@ pub struct CreatedCarrier {
 fn code(field: &str, s: &str) -> Result<String> {
     let c = s.trim().to_ascii_uppercase();
     if c.is_empty() || c.len() > 20 || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(DomainError::invalid(field, "expected 1 to 20 letters, digits or dashes").into());
+        return Err(
+            DomainError::invalid(field, "expected 1 to 20 letters, digits or dashes").into(),
+        );
     }
     Ok(c)
 }
 
-pub fn create_carrier_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &CarrierRequest) -> Result<CreatedCarrier> {
+pub fn create_carrier_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    r: &CarrierRequest,
+) -> Result<CreatedCarrier> {
     let carrier_code = code("code", &r.code)?;
     if r.name.trim().is_empty() {
         return Err(DomainError::invalid("name", "must not be empty").into());
     }
-    if conn.query_opt("SELECT id FROM carriers WHERE code = $1", params![carrier_code.as_str()])?.is_some() {
-        return Err(DomainError::invalid("code", format!("a carrier `{carrier_code}` already exists")).into());
+    if conn
+        .query_opt(
+            "SELECT id FROM carriers WHERE code = $1",
+            params![carrier_code.as_str()],
+        )?
+        .is_some()
+    {
+        return Err(DomainError::invalid(
+            "code",
+            format!("a carrier `{carrier_code}` already exists"),
+        )
+        .into());
     }
     if r.services.is_empty() {
         return Err(DomainError::invalid("services", "expected at least one service").into());
     }
     let scac = match r.scac.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(s) if (2..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) => Some(s.to_ascii_uppercase()),
+        Some(s) if (2..=4).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(s.to_ascii_uppercase())
+        }
         Some(_) => return Err(DomainError::invalid("scac", "expected 2 to 4 letters").into()),
     };
     let id = CarrierId::generate(ctx.ids.as_ref());
@@ -118,11 +136,17 @@ pub fn create_carrier_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &CarrierRequest) 
         let at = |f: &str| format!("services[{i}].{f}");
         let service_code = code(&at("code"), &s.code)?;
         if seen.contains(&service_code) {
-            return Err(DomainError::invalid(at("code"), format!("`{service_code}` is named twice")).into());
+            return Err(DomainError::invalid(
+                at("code"),
+                format!("`{service_code}` is named twice"),
+            )
+            .into());
         }
         seen.push(service_code.clone());
         if !(0..=60).contains(&s.transit_days) {
-            return Err(DomainError::invalid(at("transit_days"), "expected 0 to 60 business days").into());
+            return Err(
+                DomainError::invalid(at("transit_days"), "expected 0 to 60 business days").into(),
+            );
         }
         let currency = Currency::parse(&s.currency).map_err(DomainError::money(at("currency")))?;
         if s.rates.is_empty() {
@@ -137,16 +161,27 @@ pub fn create_carrier_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &CarrierRequest) 
         for (j, rate) in s.rates.iter().enumerate() {
             let at = |f: &str| format!("services[{i}].rates[{j}].{f}");
             if !(1..=3).contains(&rate.zone) {
-                return Err(DomainError::invalid(at("zone"), "expected 1 (local), 2 (national) or 3 (international)").into());
+                return Err(DomainError::invalid(
+                    at("zone"),
+                    "expected 1 (local), 2 (national) or 3 (international)",
+                )
+                .into());
             }
             if rate.max_weight_g <= 0 {
-                return Err(DomainError::invalid(at("max_weight_g"), "must be greater than zero").into());
+                return Err(
+                    DomainError::invalid(at("max_weight_g"), "must be greater than zero").into(),
+                );
             }
             if bands.contains(&(rate.zone, rate.max_weight_g)) {
-                return Err(DomainError::invalid(at("max_weight_g"), "this zone already has a band up to that weight").into());
+                return Err(DomainError::invalid(
+                    at("max_weight_g"),
+                    "this zone already has a band up to that weight",
+                )
+                .into());
             }
             bands.push((rate.zone, rate.max_weight_g));
-            let price = Money::parse(&rate.price, currency).map_err(DomainError::money(at("price")))?;
+            let price =
+                Money::parse(&rate.price, currency).map_err(DomainError::money(at("price")))?;
             if price.is_negative() {
                 return Err(DomainError::invalid(at("price"), "must not be negative").into());
             }
@@ -172,7 +207,10 @@ pub fn create_carrier_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &CarrierRequest) 
         .into_iter()
         .find(|c| c.id == id.as_str())
         .ok_or_else(|| AppError::Internal("carrier just stored is missing".into()))?;
-    Ok(CreatedCarrier { carrier, webhook_secret: secret })
+    Ok(CreatedCarrier {
+        carrier,
+        webhook_secret: secret,
+    })
 }
 
 pub fn list(conn: &mut dyn Conn) -> Result<Vec<Carrier>> {
@@ -185,7 +223,13 @@ pub fn list(conn: &mut dyn Conn) -> Result<Vec<Carrier>> {
     let mut out: Vec<Carrier> = Vec::new();
     for r in &rows {
         if out.last().is_none_or(|c| c.id != r.text(0)) {
-            out.push(Carrier { id: r.text(0), code: r.text(1), name: r.text(2), scac: r.opt_text(3), services: Vec::new() });
+            out.push(Carrier {
+                id: r.text(0),
+                code: r.text(1),
+                name: r.text(2),
+                scac: r.opt_text(3),
+                services: Vec::new(),
+            });
         }
         let carrier = out.last_mut().expect("pushed");
         if carrier.services.last().is_none_or(|s| s.id != r.text(4)) {
@@ -198,11 +242,16 @@ pub fn list(conn: &mut dyn Conn) -> Result<Vec<Carrier>> {
             });
         }
         let currency = Currency::parse(&r.text(8))?;
-        carrier.services.last_mut().expect("pushed").rates.push(Rate {
-            zone: r.int(9),
-            max_weight_g: r.int(10),
-            price: Money::new(r.int(11), currency),
-        });
+        carrier
+            .services
+            .last_mut()
+            .expect("pushed")
+            .rates
+            .push(Rate {
+                zone: r.int(9),
+                max_weight_g: r.int(10),
+                price: Money::new(r.int(11), currency),
+            });
     }
     Ok(out)
 }
@@ -252,9 +301,13 @@ pub fn options(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<Opti
         )?
         .ok_or_else(|| crate::error::not_found("shipment", shipment_id))?;
     let to: o2c_core::customer::Address = serde_json::from_str(&r.text(2))?;
-    let to = Location { country: to.country, postal_code: to.postal_code };
+    let to = Location {
+        country: to.country,
+        postal_code: to.postal_code,
+    };
     // A warehouse without a location ships nationally as far as rates go.
-    let zone = warehouse_location(r.opt_text(0), r.opt_text(1)).map_or(2, |from| o2c_core::inventory::zone(&from, &to));
+    let zone = warehouse_location(r.opt_text(0), r.opt_text(1))
+        .map_or(2, |from| o2c_core::inventory::zone(&from, &to));
     let weight_g = weight_of(conn, shipment_id)?;
     let promised = r.opt_text(3);
     let promised_date = promised.as_deref().and_then(|d| d.parse().ok());
@@ -281,7 +334,11 @@ pub fn options(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<Opti
                 chosen: false,
             });
         }
-        bands.last_mut().expect("pushed").1.push((row.int(6), row.int(7), row.int(8)));
+        bands
+            .last_mut()
+            .expect("pushed")
+            .1
+            .push((row.int(6), row.int(7), row.int(8)));
     }
     let today = ctx.today();
     let mut priced = Vec::new();
@@ -298,12 +355,21 @@ pub fn options(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<Opti
     }
     let quotes: Vec<Quote> = priced
         .iter()
-        .map(|o| Quote { service: o.service.clone(), transit_days: o.transit_days, price_minor: o.price.minor() })
+        .map(|o| Quote {
+            service: o.service.clone(),
+            transit_days: o.transit_days,
+            price_minor: o.price.minor(),
+        })
         .collect();
     if let Some((i, _)) = rules::choose(&quotes, today, promised_date) {
         priced[i].chosen = true;
     }
-    Ok(Options { zone, weight_g, promised_on: promised, offers: priced })
+    Ok(Options {
+        zone,
+        weight_g,
+        promised_on: promised,
+        offers: priced,
+    })
 }
 
 /// What dispatch records about the service.
@@ -314,8 +380,15 @@ pub(crate) struct Assigned {
 
 /// The service a shipment leaves with: the one named (`CARRIER/SERVICE`), else the automatic
 /// choice. `None` when no carrier is set up at all (shipping stays outside o2c).
-pub(crate) fn assign(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, named: Option<&str>) -> Result<Option<Assigned>> {
-    let any = conn.query_opt("SELECT id FROM carrier_services LIMIT 1", params![])?.is_some();
+pub(crate) fn assign(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    shipment_id: &str,
+    named: Option<&str>,
+) -> Result<Option<Assigned>> {
+    let any = conn
+        .query_opt("SELECT id FROM carrier_services LIMIT 1", params![])?
+        .is_some();
     if !any && named.is_none() {
         return Ok(None);
     }
@@ -335,7 +408,10 @@ pub(crate) fn assign(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, named: O
                     opts.zone
                 ))
             })?;
-            Ok(Some(Assigned { offer, chosen_by: "person" }))
+            Ok(Some(Assigned {
+                offer,
+                chosen_by: "person",
+            }))
         }
         None => {
             let offer = opts.offers.into_iter().find(|o| o.chosen).ok_or_else(|| {
@@ -344,13 +420,18 @@ pub(crate) fn assign(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str, named: O
                     opts.zone
                 ))
             })?;
-            Ok(Some(Assigned { offer, chosen_by: "rule" }))
+            Ok(Some(Assigned {
+                offer,
+                chosen_by: "rule",
+            }))
         }
     }
 }
 
 fn service_exists(conn: &mut dyn Conn, name: &str) -> Result<bool> {
-    let Some((carrier, service)) = name.split_once('/') else { return Ok(false) };
+    let Some((carrier, service)) = name.split_once('/') else {
+        return Ok(false);
+    };
     Ok(conn
         .query_opt(
             "SELECT s.id FROM carrier_services s JOIN carriers c ON c.id = s.carrier_id WHERE c.code = $1 AND s.code = $2",

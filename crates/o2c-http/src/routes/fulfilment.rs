@@ -144,12 +144,14 @@ pub async fn outbound_content(
 ) -> ApiResult<Response> {
     let doc = s.app.read(move |c| edi_out::get(c, &id)).await?;
     let Some(content) = doc.content else {
-        return Err(o2c_app::AppError::from(o2c_core::DomainError::DocumentIncomplete(format!(
-            "document {} could not be written: {}",
-            doc.id,
-            doc.error.unwrap_or_default()
-        )))
-        .into());
+        return Err(
+            o2c_app::AppError::from(o2c_core::DomainError::DocumentIncomplete(format!(
+                "document {} could not be written: {}",
+                doc.id,
+                doc.error.unwrap_or_default()
+            )))
+            .into(),
+        );
     };
     let mut resp = content.into_response();
     resp.headers_mut().insert(

@@ -12,6 +12,7 @@ mod credit;
 mod cycle;
 mod delivery;
 mod errors;
+mod fulfilment;
 mod fx;
 mod intake;
 mod intake_shared;
