@@ -18,4 +18,5 @@ mod intake;
 mod intake_shared;
 mod inventory;
 mod psp;
+mod shipping;
 mod webhooks;
