@@ -291,11 +291,21 @@ pub(crate) fn add_stock(
     doc: Option<&str>,
     reason: Option<&str>,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, 0)
-         ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
-        params![product_id, warehouse_id, qty],
-    )?;
+    // A decrease must not be an upsert: the CHECK on `stock` is evaluated on the proposed row
+    // (a negative on hand) before the conflict turns it into an update. Callers check the row
+    // exists and stays at or above what is reserved.
+    if qty < 0 {
+        conn.execute(
+            "UPDATE stock SET on_hand = on_hand + $3 WHERE product_id = $1 AND warehouse_id = $2",
+            params![product_id, warehouse_id, qty],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
+            params![product_id, warehouse_id, qty],
+        )?;
+    }
     conn.execute(
         "INSERT INTO stock_movements (product_id, warehouse_id, quantity, kind, document_id, occurred_at, reason, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         params![product_id, warehouse_id, qty, kind, doc, ctx.timestamp(), reason, ctx.actor.to_string()],

@@ -113,6 +113,16 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Pick lists: a warehouse's planned shipments batched into one walk through the shelves.
+    Picklist {
+        #[command(subcommand)]
+        command: crate::cli_fulfil::PickListCommand,
+    },
+    /// EDI documents sent to customers who order by X12 (856 ship notices, 810 invoices).
+    Edi {
+        #[command(subcommand)]
+        command: crate::cli_fulfil::EdiCommand,
+    },
     /// Stock per product and warehouse: on hand, reserved, available to promise (or a subcommand).
     Stock {
         #[command(subcommand)]
@@ -418,6 +428,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Psp { command } => psp(&cli.database, command).await,
         Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Webhooks { command } => webhooks(&cli.database, command).await,
+        Command::Picklist { command } => crate::cli_fulfil::picklist(&cli.database, command).await,
+        Command::Edi { command } => crate::cli_fulfil::edi(&cli.database, command).await,
         Command::Stock {
             command,
             sku,

@@ -197,6 +197,16 @@ async fn adjustments_never_take_reserved_stock_and_every_change_is_journaled(app
         ),
         (Some(8), Some(7), Some(1))
     );
+    // One broken: the unit left to promise goes.
+    let (s, b) = app
+        .post(
+            "warehouse",
+            "/api/v1/stock-adjustments",
+            json!({"sku": "SKU-1", "warehouse": "MAIN", "quantity": -1, "reason": "broken"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(b["available_to_promise"], json!(0));
     // The sales role may not adjust stock.
     let (s, _) = app
         .post(
@@ -227,13 +237,14 @@ async fn adjustments_never_take_reserved_stock_and_every_change_is_journaled(app
         kinds,
         vec![
             ("dispatch".into(), -4),
+            ("adjustment".into(), -1),
             ("adjustment".into(), 3),
             ("opening".into(), 5)
         ]
     );
-    assert_eq!(journal[1]["reason"], json!("cycle count"));
+    assert_eq!(journal[2]["reason"], json!("cycle count"));
     assert!(
-        journal[1]["actor"]
+        journal[2]["actor"]
             .as_str()
             .unwrap()
             .starts_with("api_key:"),
