@@ -160,6 +160,11 @@ pub fn router(app: App) -> Router {
             "/intake/edi",
             post(intake::receive_edi).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
+        .route(
+            "/intake/email",
+            post(intake::receive_email)
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .route("/intake/documents", get(intake::list_documents))
         .route("/intake/documents/{id}", get(intake::get_document))
         .route(

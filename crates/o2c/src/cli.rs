@@ -215,6 +215,14 @@ pub enum ImportCommand {
         #[arg(long)]
         json: bool,
     },
+    /// An order e-mail (`.eml`): the order attached (CSV, X12 850, EDIFACT ORDERS) or as CSV
+    /// lines in the text body; the sender's address names the customer; the same Message-ID
+    /// again orders nothing.
+    Eml {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
     /// A stock receipt file (CSV: `sku,warehouse,quantity[,reference]`): every line or none;
     /// a faulty file is refused naming each line at fault.
     Stock {
@@ -489,6 +497,18 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         ImportCommand::Orders { file, json } => return import_orders(database, &file, json).await,
+        ImportCommand::Eml { file, json } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            return import_document(
+                database,
+                &file,
+                bytes,
+                o2c_app::intake::Channel::Email,
+                json,
+            )
+            .await;
+        }
         ImportCommand::Stock {
             file,
             reference,
@@ -574,10 +594,20 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
 }
 
 async fn import_orders(database: &str, file: &Path, json: bool) -> anyhow::Result<()> {
-    use o2c_app::intake::{self, Channel};
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let channel = o2c_app::intake::Channel::detect(&bytes);
+    import_document(database, file, bytes, channel, json).await
+}
+
+pub(crate) async fn import_document(
+    database: &str,
+    file: &Path,
+    bytes: Vec<u8>,
+    channel: o2c_app::intake::Channel,
+    json: bool,
+) -> anyhow::Result<()> {
+    use o2c_app::intake;
     let app = open(database)?;
-    let channel = Channel::detect(&bytes);
     let name = file.display().to_string();
     let doc = intake::receive(&app, cli_actor(), channel, bytes, name.clone()).await?;
     if json {
@@ -849,6 +879,7 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
         ),
     }
     tokio::spawn(o2c_app::webhooks::run_worker(app.clone()));
+    order_mail_watchers(&app)?;
     match o2c_app::intake::sweep_received(&app).await {
         Ok(0) => {}
         Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),
@@ -876,6 +907,53 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
     }
     eprintln!("o2c: API on http://{addr}/api/v1 (Ctrl-C stops)");
     o2c_http::serve(app, addr).await
+}
+
+/// Order e-mails: `O2C_INTAKE_MAILDIR` (a folder of `.eml` files) and `O2C_IMAP_URL`.
+fn order_mail_watchers(app: &App) -> anyhow::Result<()> {
+    let folder = std::env::var("O2C_INTAKE_MAILDIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from);
+    if let Some(dir) = &folder
+        && !dir.is_dir()
+    {
+        bail!("O2C_INTAKE_MAILDIR: {} is not a folder", dir.display());
+    }
+    let imap = match std::env::var("O2C_IMAP_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(o2c_mail::imap::ImapConfig::parse(&url)?),
+        None => None,
+    };
+    let every: u64 = match std::env::var("O2C_IMAP_POLL_SECS") {
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .context("O2C_IMAP_POLL_SECS: expected a whole number of seconds")?,
+        Err(_) => 60,
+    };
+    if folder.is_none() && imap.is_none() {
+        return Ok(());
+    }
+    if let Some(dir) = &folder {
+        eprintln!(
+            "o2c: order e-mails: watching {} for .eml files",
+            dir.display()
+        );
+    }
+    if let Some(c) = &imap {
+        eprintln!(
+            "o2c: order e-mails: polling imap://{}:{}/{} every {every} s",
+            c.host, c.port, c.mailbox
+        );
+    }
+    tokio::spawn(o2c_app::intake::mailbox::run_watchers(
+        app.clone(),
+        folder,
+        imap,
+        std::time::Duration::from_secs(every),
+    ));
+    Ok(())
 }
 
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {

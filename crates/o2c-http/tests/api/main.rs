@@ -11,6 +11,7 @@ mod concurrency;
 mod credit;
 mod cycle;
 mod delivery;
+mod email;
 mod errors;
 mod fulfilment;
 mod fx;
