@@ -307,3 +307,26 @@ fn stock_receipts_adjustments_and_pick_lists_from_the_command_line() {
         "the demo has no X12 customers"
     );
 }
+
+#[test]
+fn an_order_email_without_an_order_is_refused_and_nothing_is_ordered() {
+    let s = Scratch::new("eml");
+    let eml = s.file(
+        "hello.eml",
+        "Message-ID: <hello@acme.example>\r\nFrom: someone@acme.example\r\nSubject: hi\r\n\r\nJust saying hello.\r\n",
+    );
+    let out = s.o2c(&["import", "eml", arg(&eml)]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no order in the message") && err.contains("kept as document"),
+        "{err}"
+    );
+    let not_mail = s.file("x.eml", "");
+    let out = s.o2c(&["import", "eml", arg(&not_mail), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["channel"].as_str(), doc["status"].as_str()),
+        (Some("email"), Some("rejected"))
+    );
+}
