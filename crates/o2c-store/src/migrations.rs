@@ -968,6 +968,8 @@ CREATE TABLE outbound_documents (
     created_at TEXT NOT NULL
 );
 CREATE INDEX outbound_documents_by_order ON outbound_documents (order_id);
+-- Dispatch and invoicing ask whether an order came by X12: by order id, not the (customer, PO) key.
+CREATE INDEX intake_orders_by_order ON intake_orders (order_id);
 
 -- Shipping: carriers, their services, rates by zone and weight band; the service chosen for
 -- each shipment, its freight cost, tracking and delivery.

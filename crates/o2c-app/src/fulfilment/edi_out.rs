@@ -82,10 +82,17 @@ fn po_line(po: &PurchaseOrder, line_no: i64) -> (String, Vec<ItemId>, Option<Dec
 
 /// Stores the 856 for a dispatched shipment of an X12 order; nothing for other orders.
 pub(crate) fn ship_notice_in_tx(conn: &mut dyn Conn, ctx: &Ctx, shipment_id: &str) -> Result<()> {
-    let s = shipment::get(conn, shipment_id)?;
-    let Some(src) = source_of(conn, &s.order_id)? else {
+    // Most orders did not come by X12: one look at the order's intake before reading more.
+    let order_id = conn
+        .query_one(
+            "SELECT order_id FROM shipments WHERE id = $1",
+            params![shipment_id],
+        )?
+        .text(0);
+    let Some(src) = source_of(conn, &order_id)? else {
         return Ok(());
     };
+    let s = shipment::get(conn, shipment_id)?;
     let scac = conn
         .query_opt(
             "SELECT c.scac FROM shipments s JOIN carrier_services v ON v.id = s.service_id JOIN carriers c ON c.id = v.carrier_id WHERE s.id = $1",
