@@ -209,6 +209,8 @@ async fn setup(app: &App, orders: usize) -> Result<Vec<String>> {
                 code: "MAIN".into(),
                 name: "Main warehouse".into(),
                 priority: Some(1),
+                country: None,
+                postal_code: None,
             },
         )
     })
@@ -250,6 +252,7 @@ fn sku(k: usize) -> String {
 
 fn product_request(k: usize, stock: i64) -> ProductRequest {
     ProductRequest {
+        weight_g: None,
         sku: sku(k),
         name: format!("Benchmark article {k}"),
         unit_price: decimal_string(500 + (k as i64 * 7919) % 20_000, 2),

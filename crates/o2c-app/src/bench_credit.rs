@@ -172,6 +172,8 @@ fn setup(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<String>> {
             code: "CB".into(),
             name: "Credit bench".into(),
             priority: None,
+            country: None,
+            postal_code: None,
         },
     )?;
     for i in 0..50 {
@@ -179,6 +181,7 @@ fn setup(c: &mut dyn Conn, ctx: &Ctx) -> Result<Vec<String>> {
             c,
             ctx,
             &ProductRequest {
+                weight_g: None,
                 sku: format!("CB-{i}"),
                 name: format!("Credit bench item {i}"),
                 unit_price: format!("{}.00", 20 + i * 7),

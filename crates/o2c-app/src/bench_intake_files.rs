@@ -229,6 +229,8 @@ fn setup(c: &mut dyn o2c_store::Conn, ctx: &Ctx) -> Result<Vec<String>> {
             code: "BF".into(),
             name: "Intake bench".into(),
             priority: None,
+            country: None,
+            postal_code: None,
         },
     )?;
     for i in 0..PRODUCTS {
@@ -236,6 +238,7 @@ fn setup(c: &mut dyn o2c_store::Conn, ctx: &Ctx) -> Result<Vec<String>> {
             c,
             ctx,
             &ProductRequest {
+                weight_g: None,
                 sku: format!("BF-{i}"),
                 name: format!("Intake bench item {i}"),
                 unit_price: format!("{}.00", 10 + i),

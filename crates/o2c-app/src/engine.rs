@@ -37,7 +37,7 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         EventType::InvoiceIssued => Some("cash.apply_credit"),
         EventType::PaymentReceived => Some("cash.auto_apply"),
         EventType::InvoicePaid => Some("order.close_when_settled"),
-        EventType::StockReceived => Some("inventory.release_backorders"),
+        EventType::StockReceived | EventType::StockAdjusted => Some("inventory.release_backorders"),
         EventType::PaymentApplied => Some("credit.release_on_payment"),
         EventType::CustomerCreated
         | EventType::ProductCreated
@@ -46,6 +46,12 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CreditRejected
         | EventType::Backordered
         | EventType::ShipmentPlanned
+        | EventType::PickListCreated
+        | EventType::ShipmentPacked
+        | EventType::ShipmentDelivered
+        | EventType::ShipmentServiceChosen
+        | EventType::OutboundDocumentCreated
+        | EventType::CarrierChanged
         | EventType::OrderClosed
         | EventType::OrderCancelled
         | EventType::ApiKeyCreated
@@ -119,7 +125,8 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
             invoice::on_dispatch_in_tx(conn, &ctx, &ev.aggregate_id).map(drop)
         }
         EventType::InvoiceIssued => {
-            payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)
+            payment::apply_credit_to_invoice_in_tx(conn, &ctx, &ev.aggregate_id)?;
+            crate::fulfilment::edi_out::invoice_in_tx(conn, &ctx, &ev.aggregate_id)
         }
         EventType::PaymentReceived => {
             let data: serde_json::Value = serde_json::from_str(&ev.data)?;
@@ -132,7 +139,7 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
             payment::auto_apply_in_tx(conn, &ctx, &ev.aggregate_id, &named)
         }
         EventType::InvoicePaid => invoice::close_orders_in_tx(conn, &ctx, &ev.aggregate_id),
-        EventType::StockReceived => {
+        EventType::StockReceived | EventType::StockAdjusted => {
             inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id)
         }
         _ => Ok(()),

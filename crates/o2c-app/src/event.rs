@@ -33,6 +33,7 @@ event_types! {
     ProductCreated => "product.created", reacted: false;
     WarehouseCreated => "warehouse.created", reacted: false;
     StockReceived => "stock.received", reacted: true;
+    StockAdjusted => "stock.adjusted", reacted: true;
     OrderReceived => "order.received", reacted: true;
     CreditApproved => "order.credit_approved", reacted: true;
     CreditHeld => "order.credit_held", reacted: false;
@@ -41,6 +42,12 @@ event_types! {
     Backordered => "order.backordered", reacted: false;
     ShipmentPlanned => "shipment.planned", reacted: false;
     ShipmentDispatched => "shipment.dispatched", reacted: true;
+    PickListCreated => "pick_list.created", reacted: false;
+    ShipmentPacked => "shipment.packed", reacted: false;
+    ShipmentDelivered => "shipment.delivered", reacted: false;
+    ShipmentServiceChosen => "shipment.service_chosen", reacted: false;
+    OutboundDocumentCreated => "edi.outbound_created", reacted: false;
+    CarrierChanged => "carrier.changed", reacted: false;
     InvoiceIssued => "invoice.issued", reacted: true;
     PaymentReceived => "payment.received", reacted: true;
     PaymentApplied => "payment.applied", reacted: true;

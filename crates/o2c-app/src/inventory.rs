@@ -1,11 +1,15 @@
 //! Warehouses, products, stock, and reservation: never more reserved than on hand (the CHECK on
 //! `stock` is the last line of defence; the row lock and the conditional update the first).
+//! Levels, receipt files, adjustments and the movements journal are in [`stock`].
+
+pub mod stock;
 
 use crate::context::Ctx;
 use crate::error::{AppError, Result, not_found};
 use crate::event::{self, EventType, NewEvent};
 use crate::order;
 use o2c_core::id::{ProductId, WarehouseId};
+use o2c_core::inventory::{LineNeed, Location};
 use o2c_core::order::{LineQuantities, OrderStatus};
 use o2c_core::tax::TaxCategory;
 use o2c_core::{Currency, DomainError, Money};
@@ -21,6 +25,12 @@ pub struct WarehouseRequest {
     pub name: String,
     #[serde(default)]
     pub priority: Option<i64>,
+    /// Where it is (ISO 3166-1 alpha-2); with `postal_code`, what "nearest" and shipping zones
+    /// are measured from. A warehouse without one ranks after every located warehouse.
+    #[serde(default)]
+    pub country: Option<String>,
+    #[serde(default)]
+    pub postal_code: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +39,8 @@ pub struct Warehouse {
     pub code: String,
     pub name: String,
     pub priority: i64,
+    pub country: Option<String>,
+    pub postal_code: Option<String>,
 }
 
 pub fn create_warehouse_in_tx(
@@ -54,15 +66,37 @@ pub fn create_warehouse_in_tx(
     {
         return Err(DomainError::DuplicateWarehouse(code).into());
     }
+    if r.name.trim().is_empty() {
+        return Err(DomainError::invalid("name", "must not be empty").into());
+    }
+    let country = match &r.country {
+        None => None,
+        Some(c) if c.len() == 2 && c.bytes().all(|b| b.is_ascii_alphabetic()) => {
+            Some(c.to_ascii_uppercase())
+        }
+        Some(_) => {
+            return Err(DomainError::invalid(
+                "country",
+                "expected an ISO 3166-1 alpha-2 code such as DE",
+            )
+            .into());
+        }
+    };
+    let postal_code = r.postal_code.as_ref().map(|p| p.trim().to_string());
+    if postal_code.is_some() && country.is_none() {
+        return Err(DomainError::invalid("country", "a postal code needs its country").into());
+    }
     let w = Warehouse {
         id: WarehouseId::generate(ctx.ids.as_ref()).to_string(),
         code,
         name: r.name.trim().to_string(),
         priority: r.priority.unwrap_or(100),
+        country,
+        postal_code,
     };
     conn.execute(
-        "INSERT INTO warehouses (id, code, name, priority) VALUES ($1, $2, $3, $4)",
-        params![w.id.as_str(), w.code.as_str(), w.name.as_str(), w.priority],
+        "INSERT INTO warehouses (id, code, name, priority, country, postal_code) VALUES ($1, $2, $3, $4, $5, $6)",
+        params![w.id.as_str(), w.code.as_str(), w.name.as_str(), w.priority, w.country.as_deref(), w.postal_code.as_deref()],
     )?;
     event::emit(
         conn,
@@ -82,7 +116,7 @@ pub fn create_warehouse_in_tx(
 pub fn list_warehouses(conn: &mut dyn Conn) -> Result<Vec<Warehouse>> {
     Ok(conn
         .query(
-            "SELECT id, code, name, priority FROM warehouses ORDER BY priority, code",
+            "SELECT id, code, name, priority, country, postal_code FROM warehouses ORDER BY priority, code",
             params![],
         )?
         .iter()
@@ -91,11 +125,13 @@ pub fn list_warehouses(conn: &mut dyn Conn) -> Result<Vec<Warehouse>> {
             code: r.text(1),
             name: r.text(2),
             priority: r.int(3),
+            country: r.opt_text(4),
+            postal_code: r.opt_text(5),
         })
         .collect())
 }
 
-fn warehouse_id_by_code(conn: &mut dyn Conn, code: &str) -> Result<String> {
+pub(crate) fn warehouse_id_by_code(conn: &mut dyn Conn, code: &str) -> Result<String> {
     conn.query_opt(
         "SELECT id FROM warehouses WHERE code = $1",
         params![code.trim().to_ascii_uppercase()],
@@ -113,6 +149,9 @@ pub struct ProductRequest {
     pub currency: String,
     #[serde(default)]
     pub tax_category: Option<String>,
+    /// Shipping weight of one unit in grams (packages and freight rates are weighed from it).
+    #[serde(default)]
+    pub weight_g: Option<i64>,
     /// Opening stock per warehouse code.
     #[serde(default)]
     pub stock: Vec<StockLevel>,
@@ -132,6 +171,7 @@ pub struct Product {
     pub name: String,
     pub unit_price: Money,
     pub tax_category: TaxCategory,
+    pub weight_g: i64,
     pub stock: Vec<StockRow>,
 }
 
@@ -169,10 +209,14 @@ pub fn create_product_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &ProductRequest) 
     {
         return Err(DomainError::DuplicateSku(sku).into());
     }
+    let weight_g = r.weight_g.unwrap_or(0);
+    if !(0..=10_000_000).contains(&weight_g) {
+        return Err(DomainError::invalid("weight_g", "expected grams from 0 to 10000000").into());
+    }
     let id = ProductId::generate(ctx.ids.as_ref());
     conn.execute(
-        "INSERT INTO products (id, sku, name, unit_price_minor, currency, tax_category, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        params![id.as_str(), sku.as_str(), r.name.trim(), price.minor(), currency.code(), category.as_str(), ctx.timestamp()],
+        "INSERT INTO products (id, sku, name, unit_price_minor, currency, tax_category, created_at, weight_g) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![id.as_str(), sku.as_str(), r.name.trim(), price.minor(), currency.code(), category.as_str(), ctx.timestamp(), weight_g],
     )?;
     event::emit(
         conn,
@@ -195,14 +239,23 @@ pub fn create_product_in_tx(conn: &mut dyn Conn, ctx: &Ctx, r: &ProductRequest) 
             .into());
         }
         let wh = warehouse_id_by_code(conn, &level.warehouse)?;
-        add_stock(conn, ctx, id.as_str(), &wh, level.quantity, "opening", None)?;
+        add_stock(
+            conn,
+            ctx,
+            id.as_str(),
+            &wh,
+            level.quantity,
+            "opening",
+            None,
+            None,
+        )?;
     }
     product_by_sku(conn, &sku)
 }
 
 pub fn product_by_sku(conn: &mut dyn Conn, sku: &str) -> Result<Product> {
     let r = conn
-        .query_opt("SELECT id, sku, name, unit_price_minor, currency, tax_category FROM products WHERE sku = $1", params![sku])?
+        .query_opt("SELECT id, sku, name, unit_price_minor, currency, tax_category, weight_g FROM products WHERE sku = $1", params![sku])?
         .ok_or_else(|| not_found("product", sku))?;
     let currency = Currency::parse(&r.text(4)).map_err(|e| AppError::Internal(e.to_string()))?;
     let id = r.text(0);
@@ -221,11 +274,14 @@ pub fn product_by_sku(conn: &mut dyn Conn, sku: &str) -> Result<Product> {
         name: r.text(2),
         unit_price: Money::new(r.int(3), currency),
         tax_category: TaxCategory::parse(&r.text(5)).unwrap_or(TaxCategory::Standard),
+        weight_g: r.int(6),
         stock,
     })
 }
 
-fn add_stock(
+// Each argument is one column of the movement; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn add_stock(
     conn: &mut dyn Conn,
     ctx: &Ctx,
     product_id: &str,
@@ -233,15 +289,26 @@ fn add_stock(
     qty: i64,
     kind: &str,
     doc: Option<&str>,
+    reason: Option<&str>,
 ) -> Result<()> {
+    // A decrease must not be an upsert: the CHECK on `stock` is evaluated on the proposed row
+    // (a negative on hand) before the conflict turns it into an update. Callers check the row
+    // exists and stays at or above what is reserved.
+    if qty < 0 {
+        conn.execute(
+            "UPDATE stock SET on_hand = on_hand + $3 WHERE product_id = $1 AND warehouse_id = $2",
+            params![product_id, warehouse_id, qty],
+        )?;
+    } else {
+        conn.execute(
+            "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, 0)
+             ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
+            params![product_id, warehouse_id, qty],
+        )?;
+    }
     conn.execute(
-        "INSERT INTO stock (product_id, warehouse_id, on_hand, reserved) VALUES ($1, $2, $3, 0)
-         ON CONFLICT (product_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand",
-        params![product_id, warehouse_id, qty],
-    )?;
-    conn.execute(
-        "INSERT INTO stock_movements (product_id, warehouse_id, quantity, kind, document_id, occurred_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        params![product_id, warehouse_id, qty, kind, doc, ctx.timestamp()],
+        "INSERT INTO stock_movements (product_id, warehouse_id, quantity, kind, document_id, occurred_at, reason, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        params![product_id, warehouse_id, qty, kind, doc, ctx.timestamp(), reason, ctx.actor.to_string()],
     )?;
     Ok(())
 }
@@ -288,6 +355,7 @@ pub fn receive_stock_in_tx(
         r.quantity,
         "receipt",
         r.reference.as_deref(),
+        None,
     )?;
     event::emit(
         conn,
@@ -326,7 +394,17 @@ pub fn reserve_in_tx(
     if wanted.is_empty() {
         return Ok(0);
     }
-    let mut available = availability(conn, wanted.iter().map(|l| l.product_id.as_str()))?;
+    let available = availability(conn, wanted.iter().map(|l| l.product_id.as_str()))?;
+    let sites = sites_for_order(conn, order_id)?;
+    let needs: Vec<LineNeed> = wanted
+        .iter()
+        .map(|l| LineNeed {
+            line_no: l.line_no,
+            product: l.product_id.clone(),
+            quantity: l.quantity - l.allocated,
+        })
+        .collect();
+    let plan = o2c_core::inventory::plan_order(&needs, &sites, &available);
     // Only an order that waited before can have backorders to clear.
     let may_have_backorders = only_product.is_some() || head.status != OrderStatus::Approved;
     let mut reserved_total = 0;
@@ -336,10 +414,9 @@ pub fn reserve_in_tx(
     let mut allocated: HashMap<i64, i64> = HashMap::new();
     for line in wanted {
         let need = line.quantity - line.allocated;
-        let stock = available.entry(line.product_id.clone()).or_default();
-        let plan = o2c_core::inventory::allocate(need, stock);
         let mut got = 0;
-        for (wh, qty) in plan {
+        for (_, wh, qty) in plan.iter().filter(|t| t.0 == line.line_no) {
+            let qty = *qty;
             let n = conn.execute(
                 "UPDATE stock SET reserved = reserved + $3 WHERE product_id = $1 AND warehouse_id = $2 AND on_hand - reserved >= $3",
                 params![line.product_id.as_str(), wh.as_str(), qty],
@@ -350,9 +427,6 @@ pub fn reserve_in_tx(
                     line.product_id
                 ))
                 .into());
-            }
-            if let Some(s) = stock.iter_mut().find(|(w, _)| *w == wh) {
-                s.1 -= qty;
             }
             reservation_rows.push(vec![
                 Value::from(order_id),
@@ -465,6 +539,47 @@ fn availability<'a>(
             .push((r.text(1), r.int(2)));
     }
     Ok(out)
+}
+
+/// Every warehouse, nearest to the order's ship-to first, then by priority and code. One query:
+/// the ship-to rides along with the (few) warehouses.
+fn sites_for_order(conn: &mut dyn Conn, order_id: &str) -> Result<Vec<String>> {
+    let rows = conn.query(
+        "SELECT w.id, w.priority, w.code, w.country, w.postal_code, (SELECT o.ship_to FROM orders o WHERE o.id = $1)
+         FROM warehouses w",
+        params![order_id],
+    )?;
+    let ship_to: Option<Location> = rows
+        .first()
+        .and_then(|r| r.opt_text(5))
+        .and_then(|t| serde_json::from_str::<o2c_core::customer::Address>(&t).ok())
+        .map(|a| Location {
+            country: a.country,
+            postal_code: a.postal_code,
+        });
+    let mut ranked: Vec<(i64, i64, String, String)> = rows
+        .iter()
+        .map(|r| {
+            let at = warehouse_location(r.opt_text(3), r.opt_text(4));
+            let d = match &ship_to {
+                Some(to) => o2c_core::inventory::distance(at.as_ref(), to),
+                None => 0,
+            };
+            (d, r.int(1), r.text(2), r.text(0))
+        })
+        .collect();
+    ranked.sort();
+    Ok(ranked.into_iter().map(|(_, _, _, id)| id).collect())
+}
+
+pub(crate) fn warehouse_location(
+    country: Option<String>,
+    postal: Option<String>,
+) -> Option<Location> {
+    Some(Location {
+        country: country?,
+        postal_code: postal.unwrap_or_default(),
+    })
 }
 
 /// Stock arrived for a product: serve its backorders in the order they were placed.

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod engine;
 pub mod error;
 pub mod event;
+pub mod fulfilment;
 pub mod fx;
 pub mod idempotency;
 pub mod intake;
@@ -28,6 +29,7 @@ pub mod order;
 pub mod payment;
 pub mod psp;
 pub mod shipment;
+pub mod shipping;
 pub mod testing;
 pub mod webhooks;
 

@@ -112,6 +112,26 @@ pub enum DomainError {
     CardNumberNotAccepted(String),
     #[error("the payment provider refused: {0}")]
     PaymentProviderRefused(String),
+    #[error(
+        "cannot take {requested} off {sku} at {warehouse}: {on_hand} on hand, {reserved} of them reserved"
+    )]
+    StockBelowReserved {
+        sku: String,
+        warehouse: String,
+        requested: i64,
+        on_hand: i64,
+        reserved: i64,
+    },
+    #[error("the stock file was not imported (nothing changed): {}", .0.join("; "))]
+    StockFileRejected(Vec<String>),
+    #[error("{0}")]
+    NothingToPick(String),
+    #[error("{0}")]
+    PackingExceedsShipment(String),
+    #[error("{0}")]
+    NoShippingService(String),
+    #[error("{0}")]
+    UnknownCarrierService(String),
 }
 
 impl DomainError {
@@ -151,6 +171,12 @@ impl DomainError {
             DomainError::CollectionFileInvalid(_) => "collection-file-invalid",
             DomainError::CardNumberNotAccepted(_) => "card-number-not-accepted",
             DomainError::PaymentProviderRefused(_) => "payment-provider-refused",
+            DomainError::StockBelowReserved { .. } => "stock-below-reserved",
+            DomainError::StockFileRejected(_) => "stock-file-rejected",
+            DomainError::NothingToPick(_) => "nothing-to-pick",
+            DomainError::PackingExceedsShipment(_) => "packing-exceeds-shipment",
+            DomainError::NoShippingService(_) => "no-shipping-service",
+            DomainError::UnknownCarrierService(_) => "unknown-carrier-service",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",

@@ -74,6 +74,11 @@ ids! {
     PaymentReturnId => "ret",
     IntakeDocumentId => "idoc",
     PspPayoutId => "ppo",
+    PickListId => "pck",
+    PackageId => "pkg",
+    OutboundDocumentId => "odoc",
+    CarrierId => "car",
+    CarrierServiceId => "csv",
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod order;
 pub mod payment;
 pub mod reference;
 pub mod shipment;
+pub mod shipping;
 pub mod tax;
 
 pub use actor::{Actor, Role};

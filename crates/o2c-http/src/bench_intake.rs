@@ -154,6 +154,8 @@ async fn setup(app: &App) -> anyhow::Result<(String, Vec<String>, String)> {
                     code: "BENCH".into(),
                     name: "Bench warehouse".into(),
                     priority: None,
+                    country: None,
+                    postal_code: None,
                 },
             )?;
             let mut skus = Vec::new();
@@ -162,6 +164,7 @@ async fn setup(app: &App) -> anyhow::Result<(String, Vec<String>, String)> {
                     c,
                     ctx,
                     &ProductRequest {
+                        weight_g: None,
                         sku: format!("BENCH-{i:03}"),
                         name: format!("Bench item {i}"),
                         unit_price: format!("{}.50", 3 + i),

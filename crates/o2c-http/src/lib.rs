@@ -29,6 +29,10 @@ pub fn router(app: App) -> Router {
         .route("/products", post(inventory::create_product))
         .route("/products/{sku}", get(inventory::get_product))
         .route("/stock-receipts", post(inventory::receive_stock))
+        .route("/stock-receipts/csv", post(inventory::receive_stock_file))
+        .route("/stock-adjustments", post(inventory::adjust_stock))
+        .route("/stock", get(inventory::stock_levels))
+        .route("/stock-movements", get(inventory::stock_movements))
         .route("/orders", post(order::place).get(order::list))
         .route("/orders/{id}", get(order::get))
         .route("/orders/{id}/events", get(order::events))
@@ -64,7 +68,23 @@ pub fn router(app: App) -> Router {
         )
         .route("/shipments", get(shipment::list))
         .route("/shipments/{id}", get(shipment::get))
-        .route("/shipments/{id}/dispatch", post(shipment::dispatch))
+        .route("/shipments/{id}/dispatch", post(fulfilment::dispatch))
+        .route("/shipments/{id}/packages", post(fulfilment::pack))
+        .route("/shipments/{id}/delivered", post(fulfilment::delivered))
+        .route("/shipments/{id}/rates", get(shipping::rates))
+        .route("/pick-lists", post(fulfilment::create_pick_list))
+        .route("/pick-lists/{id}", get(fulfilment::get_pick_list))
+        .route("/outbound-documents", get(fulfilment::list_outbound))
+        .route("/outbound-documents/{id}", get(fulfilment::get_outbound))
+        .route(
+            "/outbound-documents/{id}/content",
+            get(fulfilment::outbound_content),
+        )
+        .route(
+            "/carriers",
+            post(shipping::create_carrier).get(shipping::list_carriers),
+        )
+        .route("/carriers/{code}/webhooks", post(shipping::carrier_webhook))
         .route("/invoices", get(invoice::list))
         .route("/invoices/{id}", get(billing::get_invoice))
         .route(
@@ -142,6 +162,11 @@ pub fn router(app: App) -> Router {
         .route(
             "/intake/edi",
             post(intake::receive_edi).layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/intake/email",
+            post(intake::receive_email)
+                .layer(axum::extract::DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .route("/intake/documents", get(intake::list_documents))
         .route("/intake/documents/{id}", get(intake::get_document))

@@ -20,6 +20,24 @@ pub const TABLE: &[(&str, u16, &str)] = &[
     ("order-without-lines", 422, "Order without lines"),
     ("duplicate-sku", 409, "Duplicate SKU"),
     ("duplicate-warehouse", 409, "Duplicate warehouse"),
+    (
+        "stock-below-reserved",
+        409,
+        "Stock would fall below what is reserved",
+    ),
+    ("stock-file-rejected", 422, "Stock file rejected"),
+    ("nothing-to-pick", 409, "Nothing to pick"),
+    (
+        "packing-exceeds-shipment",
+        422,
+        "Packed more than the shipment carries",
+    ),
+    (
+        "no-shipping-service",
+        422,
+        "No shipping service can carry this",
+    ),
+    ("unknown-carrier-service", 422, "Unknown carrier service"),
     ("illegal-state-transition", 409, "Illegal state transition"),
     (
         "idempotency-key-reused",

@@ -24,6 +24,8 @@
 
 mod config;
 mod error;
+pub mod imap;
+pub mod inbound;
 mod message;
 mod send;
 pub mod testing;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection settlement", COLLECTION_SETTLEMENT),
     (10, "order intake", ORDER_INTAKE),
     (11, "webhooks", WEBHOOKS),
+    (14, "fulfilment", FULFILMENT),
     (15, "psp payouts", PSP_PAYOUTS),
 ];
 
@@ -940,6 +941,103 @@ ALTER TABLE payments ADD COLUMN payout_id TEXT;
 ALTER TABLE refund_parts ADD COLUMN payout_id TEXT;
 ALTER TABLE bank_transactions ADD COLUMN return_reason TEXT;
 CREATE INDEX payments_by_provider_reference ON payments (provider, provider_reference);
+";
+
+// Warehouses get a location (nearest to the ship-to, shipping zones), products a weight, the
+// stock movements their reason and actor (the journal of receipts, adjustments and dispatches).
+const FULFILMENT: &str = "
+ALTER TABLE warehouses ADD COLUMN country TEXT;
+ALTER TABLE warehouses ADD COLUMN postal_code TEXT;
+ALTER TABLE products ADD COLUMN weight_g BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE stock_movements ADD COLUMN reason TEXT;
+ALTER TABLE stock_movements ADD COLUMN actor TEXT;
+CREATE INDEX stock_movements_by_product ON stock_movements (product_id, warehouse_id, seq);
+
+-- Fulfilment: pick lists batch a warehouse's open shipments; packages carry weighed lines.
+CREATE TABLE pick_lists (
+    id TEXT PRIMARY KEY,
+    warehouse_id TEXT NOT NULL REFERENCES warehouses(id),
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL
+);
+ALTER TABLE shipments ADD COLUMN pick_list_id TEXT;
+CREATE INDEX shipments_by_pick_list ON shipments (pick_list_id) WHERE pick_list_id IS NOT NULL;
+CREATE INDEX shipments_open_by_warehouse ON shipments (warehouse_id, status, created_at);
+CREATE TABLE packages (
+    id TEXT PRIMARY KEY,
+    shipment_id TEXT NOT NULL REFERENCES shipments(id),
+    customer_id TEXT NOT NULL,
+    weight_g BIGINT NOT NULL,
+    tracking_number TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX packages_by_shipment ON packages (shipment_id);
+CREATE TABLE package_lines (
+    package_id TEXT NOT NULL REFERENCES packages(id),
+    line_no BIGINT NOT NULL,
+    quantity BIGINT NOT NULL,
+    PRIMARY KEY (package_id, line_no)
+);
+-- EDI sent: the 856 on dispatch, the 810 on invoicing, for orders that came by X12 850.
+CREATE TABLE outbound_documents (
+    id TEXT PRIMARY KEY,
+    -- `x12-856:<shipment>` or `x12-810:<invoice>:<order>`: each is sent once.
+    document_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    customer_id TEXT NOT NULL,
+    order_id TEXT NOT NULL,
+    shipment_id TEXT,
+    invoice_id TEXT,
+    control_number BIGINT,
+    content TEXT,
+    error TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX outbound_documents_by_order ON outbound_documents (order_id);
+-- Dispatch and invoicing ask whether an order came by X12: by order id, not the (customer, PO) key.
+CREATE INDEX intake_orders_by_order ON intake_orders (order_id);
+
+-- Shipping: carriers, their services, rates by zone and weight band; the service chosen for
+-- each shipment, its freight cost, tracking and delivery.
+CREATE TABLE carriers (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    scac TEXT,
+    webhook_secret TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE carrier_services (
+    id TEXT PRIMARY KEY,
+    carrier_id TEXT NOT NULL REFERENCES carriers(id),
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    transit_days BIGINT NOT NULL,
+    currency TEXT NOT NULL,
+    UNIQUE (carrier_id, code)
+);
+CREATE TABLE carrier_rates (
+    service_id TEXT NOT NULL REFERENCES carrier_services(id),
+    zone BIGINT NOT NULL,
+    max_weight_g BIGINT NOT NULL,
+    price_minor BIGINT NOT NULL,
+    PRIMARY KEY (service_id, zone, max_weight_g)
+);
+CREATE TABLE carrier_webhook_events (
+    carrier_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (carrier_id, event_id)
+);
+ALTER TABLE shipments ADD COLUMN service_id TEXT;
+ALTER TABLE shipments ADD COLUMN service_chosen_by TEXT;
+ALTER TABLE shipments ADD COLUMN freight_minor BIGINT;
+ALTER TABLE shipments ADD COLUMN freight_currency TEXT;
+ALTER TABLE shipments ADD COLUMN weight_g BIGINT;
+ALTER TABLE shipments ADD COLUMN tracking_number TEXT;
+ALTER TABLE shipments ADD COLUMN estimated_delivery_on TEXT;
+ALTER TABLE shipments ADD COLUMN delivered_at TEXT;
+CREATE INDEX shipments_by_tracking ON shipments (tracking_number) WHERE tracking_number IS NOT NULL;
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -113,6 +113,27 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
+    /// Pick lists: a warehouse's planned shipments batched into one walk through the shelves.
+    Picklist {
+        #[command(subcommand)]
+        command: crate::cli_fulfil::PickListCommand,
+    },
+    /// EDI documents sent to customers who order by X12 (856 ship notices, 810 invoices).
+    Edi {
+        #[command(subcommand)]
+        command: crate::cli_fulfil::EdiCommand,
+    },
+    /// Stock per product and warehouse: on hand, reserved, available to promise (or a subcommand).
+    Stock {
+        #[command(subcommand)]
+        command: Option<crate::cli_stock::StockCommand>,
+        #[arg(long)]
+        sku: Option<String>,
+        #[arg(long)]
+        warehouse: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -191,6 +212,24 @@ pub enum ImportCommand {
     /// reason, recognised as re-sent, or refused naming the line or segment at fault.
     Orders {
         file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// An order e-mail (`.eml`): the order attached (CSV, X12 850, EDIFACT ORDERS) or as CSV
+    /// lines in the text body; the sender's address names the customer; the same Message-ID
+    /// again orders nothing.
+    Eml {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// A stock receipt file (CSV: `sku,warehouse,quantity[,reference]`): every line or none;
+    /// a faulty file is refused naming each line at fault.
+    Stock {
+        file: std::path::PathBuf,
+        /// The delivery note or purchase order, for lines that name none.
+        #[arg(long)]
+        reference: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -310,7 +349,7 @@ pub fn init_logging(cli: &Cli) {
         .init();
 }
 
-fn open(url: &str) -> anyhow::Result<App> {
+pub(crate) fn open(url: &str) -> anyhow::Result<App> {
     let config = StoreConfig::from_url(url);
     App::open(&config).with_context(|| format!("opening {}", config.describe()))
 }
@@ -320,7 +359,7 @@ fn print_text<T: std::fmt::Display>(v: &T) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+pub(crate) fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(v)?);
     Ok(())
 }
@@ -397,6 +436,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Psp { command } => psp(&cli.database, command).await,
         Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Webhooks { command } => webhooks(&cli.database, command).await,
+        Command::Picklist { command } => crate::cli_fulfil::picklist(&cli.database, command).await,
+        Command::Edi { command } => crate::cli_fulfil::edi(&cli.database, command).await,
+        Command::Stock {
+            command,
+            sku,
+            warehouse,
+            json,
+        } => crate::cli_stock::stock(&cli.database, command, sku, warehouse, json).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -411,7 +458,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
 }
 
@@ -450,6 +497,23 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
             return Ok(());
         }
         ImportCommand::Orders { file, json } => return import_orders(database, &file, json).await,
+        ImportCommand::Eml { file, json } => {
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            return import_document(
+                database,
+                &file,
+                bytes,
+                o2c_app::intake::Channel::Email,
+                json,
+            )
+            .await;
+        }
+        ImportCommand::Stock {
+            file,
+            reference,
+            json,
+        } => return crate::cli_stock::import_stock(database, &file, reference, json).await,
     };
     let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
     let app = open(database)?;
@@ -530,10 +594,20 @@ async fn import(database: &str, command: ImportCommand) -> anyhow::Result<()> {
 }
 
 async fn import_orders(database: &str, file: &Path, json: bool) -> anyhow::Result<()> {
-    use o2c_app::intake::{self, Channel};
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let channel = o2c_app::intake::Channel::detect(&bytes);
+    import_document(database, file, bytes, channel, json).await
+}
+
+pub(crate) async fn import_document(
+    database: &str,
+    file: &Path,
+    bytes: Vec<u8>,
+    channel: o2c_app::intake::Channel,
+    json: bool,
+) -> anyhow::Result<()> {
+    use o2c_app::intake;
     let app = open(database)?;
-    let channel = Channel::detect(&bytes);
     let name = file.display().to_string();
     let doc = intake::receive(&app, cli_actor(), channel, bytes, name.clone()).await?;
     if json {
@@ -806,6 +880,7 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
     }
     let webhook_client = o2c_app::webhooks::client_from_env().map_err(anyhow::Error::msg)?;
     tokio::spawn(o2c_app::webhooks::run_worker(app.clone(), webhook_client));
+    order_mail_watchers(&app)?;
     match o2c_app::intake::sweep_received(&app).await {
         Ok(0) => {}
         Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),
@@ -833,6 +908,53 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
     }
     eprintln!("o2c: API on http://{addr}/api/v1 (Ctrl-C stops)");
     o2c_http::serve(app, addr).await
+}
+
+/// Order e-mails: `O2C_INTAKE_MAILDIR` (a folder of `.eml` files) and `O2C_IMAP_URL`.
+fn order_mail_watchers(app: &App) -> anyhow::Result<()> {
+    let folder = std::env::var("O2C_INTAKE_MAILDIR")
+        .ok()
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from);
+    if let Some(dir) = &folder
+        && !dir.is_dir()
+    {
+        bail!("O2C_INTAKE_MAILDIR: {} is not a folder", dir.display());
+    }
+    let imap = match std::env::var("O2C_IMAP_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => Some(o2c_mail::imap::ImapConfig::parse(&url)?),
+        None => None,
+    };
+    let every: u64 = match std::env::var("O2C_IMAP_POLL_SECS") {
+        Ok(v) => v
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .context("O2C_IMAP_POLL_SECS: expected a whole number of seconds")?,
+        Err(_) => 60,
+    };
+    if folder.is_none() && imap.is_none() {
+        return Ok(());
+    }
+    if let Some(dir) = &folder {
+        eprintln!(
+            "o2c: order e-mails: watching {} for .eml files",
+            dir.display()
+        );
+    }
+    if let Some(c) = &imap {
+        eprintln!(
+            "o2c: order e-mails: polling imap://{}:{}/{} every {every} s",
+            c.host, c.port, c.mailbox
+        );
+    }
+    tokio::spawn(o2c_app::intake::mailbox::run_watchers(
+        app.clone(),
+        folder,
+        imap,
+        std::time::Duration::from_secs(every),
+    ));
+    Ok(())
 }
 
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {

@@ -1,6 +1,8 @@
 //! The `o2c` command line. Thin: parse the arguments, call the library, print.
 
 mod cli;
+mod cli_fulfil;
+mod cli_stock;
 
 use clap::Parser;
 

@@ -196,3 +196,137 @@ fn orders_import_parks_what_it_cannot_map_and_refuses_a_bad_file_naming_the_line
         (Some("x12"), Some("exception"))
     );
 }
+
+fn json(out: &Output) -> serde_json::Value {
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)))
+}
+
+#[test]
+fn stock_receipts_adjustments_and_pick_lists_from_the_command_line() {
+    let s = Scratch::new("stock");
+    let out = s.o2c(&[
+        "demo",
+        "--customers",
+        "5",
+        "--products",
+        "10",
+        "--orders",
+        "20",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let levels = json(&s.o2c(&["stock", "--warehouse", "MAIN", "--json"]));
+    let first = &levels[0];
+    let sku = first["sku"].as_str().unwrap().to_string();
+    let on_hand = first["on_hand"].as_i64().unwrap();
+
+    let bad = s.file(
+        "bad.csv",
+        &format!("sku,warehouse,quantity\n{sku},MAIN,5\nNOPE,MAIN,1\n{sku},MAIN,zero\n"),
+    );
+    let out = s.o2c(&["import", "stock", arg(&bad)]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("line 3: no product with SKU `NOPE`")
+            && err.contains("line 4: column quantity"),
+        "{err}"
+    );
+    let level = |s: &Scratch| {
+        json(&s.o2c(&["stock", "--sku", &sku, "--warehouse", "MAIN", "--json"]))[0].clone()
+    };
+    assert_eq!(
+        level(&s)["on_hand"].as_i64(),
+        Some(on_hand),
+        "nothing was received"
+    );
+
+    let good = s.file(
+        "good.csv",
+        &format!("sku,warehouse,quantity,reference\n{sku},MAIN,5,DN-77\n"),
+    );
+    let summary = json(&s.o2c(&["import", "stock", arg(&good), "--json"]));
+    assert_eq!(summary["quantity"], 5);
+    assert_eq!(level(&s)["on_hand"].as_i64(), Some(on_hand + 5));
+
+    let adjusted = json(&s.o2c(&[
+        "stock",
+        "adjust",
+        "--sku",
+        &sku,
+        "--warehouse",
+        "MAIN",
+        "--quantity",
+        "-1",
+        "--reason",
+        "damaged",
+        "--json",
+    ]));
+    assert_eq!(adjusted["on_hand"].as_i64(), Some(on_hand + 4));
+    let journal = json(&s.o2c(&[
+        "stock",
+        "movements",
+        "--sku",
+        &sku,
+        "--limit",
+        "2",
+        "--json",
+    ]));
+    assert_eq!(
+        (journal[0]["kind"].as_str(), journal[0]["quantity"].as_i64()),
+        (Some("adjustment"), Some(-1))
+    );
+    assert_eq!(
+        (
+            journal[1]["kind"].as_str(),
+            journal[1]["document_id"].as_str()
+        ),
+        (Some("receipt"), Some("DN-77"))
+    );
+    assert!(journal[0]["actor"].as_str().unwrap().starts_with("cli:"));
+
+    // A pick list takes whatever the demo left planned; then there is nothing left to pick.
+    let out = s.o2c(&["picklist", "create", "--warehouse", "MAIN", "--json"]);
+    if out.status.success() {
+        let list = json(&out);
+        assert!(!list["shipments"].as_array().unwrap().is_empty());
+        let again = json(&s.o2c(&["picklist", "show", list["id"].as_str().unwrap(), "--json"]));
+        assert_eq!(again["lines"], list["lines"]);
+    }
+    let out = s.o2c(&["picklist", "create", "--warehouse", "MAIN"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("no planned shipment at MAIN waits for a pick list"),
+        "{}",
+        text(&out.stderr)
+    );
+    let docs = json(&s.o2c(&["edi", "list", "--json"]));
+    assert!(
+        docs.as_array().unwrap().is_empty(),
+        "the demo has no X12 customers"
+    );
+}
+
+#[test]
+fn an_order_email_without_an_order_is_refused_and_nothing_is_ordered() {
+    let s = Scratch::new("eml");
+    let eml = s.file(
+        "hello.eml",
+        "Message-ID: <hello@acme.example>\r\nFrom: someone@acme.example\r\nSubject: hi\r\n\r\nJust saying hello.\r\n",
+    );
+    let out = s.o2c(&["import", "eml", arg(&eml)]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no order in the message") && err.contains("kept as document"),
+        "{err}"
+    );
+    let not_mail = s.file("x.eml", "");
+    let out = s.o2c(&["import", "eml", arg(&not_mail), "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (doc["channel"].as_str(), doc["status"].as_str()),
+        (Some("email"), Some("rejected"))
+    );
+}

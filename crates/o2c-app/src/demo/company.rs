@@ -40,14 +40,16 @@ pub(super) async fn master_data(app: &App, rng: &mut Rng, opts: &DemoOptions) ->
         seller.bic = Some("COBADEFFXXX".into());
         seller.bank_name = Some("Commerzbank AG".into());
         crate::billing::set_company_in_tx(c, ctx, seller)?;
-        for (code, name, priority) in [
-            ("MAIN", "Main warehouse Duisburg", 1),
-            ("NORTH", "North warehouse Hamburg", 2),
+        for (code, name, priority, postal_code) in [
+            ("MAIN", "Main warehouse Duisburg", 1, "47051"),
+            ("NORTH", "North warehouse Hamburg", 2, "20095"),
         ] {
             let r = WarehouseRequest {
                 code: code.into(),
                 name: name.into(),
                 priority: Some(priority),
+                country: Some("DE".into()),
+                postal_code: Some(postal_code.into()),
             };
             inventory::create_warehouse_in_tx(c, ctx, &r)?;
         }
@@ -214,6 +216,7 @@ pub(super) fn product_request(rng: &mut Rng, families: &[Fields], k: usize) -> P
         std::iter::once(main).chain(north).collect()
     };
     ProductRequest {
+        weight_g: None,
         sku: format!("{prefix}-{:05}", 10_001 + k),
         name,
         unit_price: decimal_string(price, 2),

@@ -432,7 +432,19 @@ pub(crate) fn acknowledge(
             Err(e) => return Ok((None, Some(format!("no 855: PO `{}`: {e}", po.po_number)))),
         }
     }
-    let envelope = Envelope {
+    let envelope = reply_envelope(ctx, to, control);
+    Ok(match write_interchange(&envelope, &sets) {
+        // o2c's order ids are longer than BAK08 allows (22 characters): the 855 echoes the
+        // buyer's PO number, which is what the buyer files it under.
+        Ok(text) => (Some(text), None),
+        Err(e) => (None, Some(format!("no 855: {e}"))),
+    })
+}
+
+/// The envelope of a message back to the sender of an interchange (855, 856, 810): the
+/// parties swapped, its version, o2c's delimiters.
+pub(crate) fn reply_envelope(ctx: &Ctx, to: &X12Parties, control: u32) -> Envelope {
+    Envelope {
         sender_qualifier: to.receiver_qualifier.clone(),
         sender_id: to.receiver_id.clone(),
         receiver_qualifier: to.sender_qualifier.clone(),
@@ -453,18 +465,12 @@ pub(crate) fn acknowledge(
             segment: '~',
         },
         line_break_after_segment: true,
-    };
-    Ok(match write_interchange(&envelope, &sets) {
-        // o2c's order ids are longer than BAK08 allows (22 characters): the 855 echoes the
-        // buyer's PO number, which is what the buyer files it under.
-        Ok(text) => (Some(text), None),
-        Err(e) => (None, Some(format!("no 855: {e}"))),
-    })
+    }
 }
 
 /// The next interchange control number of o2c's outgoing X12 (ISA13 and GS06), 1 to
 /// 999,999,999 and round again.
-fn next_control_number(conn: &mut dyn Conn) -> Result<u32> {
+pub(crate) fn next_control_number(conn: &mut dyn Conn) -> Result<u32> {
     let r = conn.query_one(
         "INSERT INTO edi_control_numbers (name, last_value) VALUES ('x12', 1)
          ON CONFLICT (name) DO UPDATE SET last_value = edi_control_numbers.last_value % 999999999 + 1

@@ -50,7 +50,7 @@ pub fn dismiss_in_tx(
     let bytes = doc.bytes()?;
     let parsed = match doc.channel {
         Channel::X12 | Channel::Edifact => edi::read(doc.channel, &bytes).ok(),
-        Channel::Csv | Channel::Api => None,
+        Channel::Csv | Channel::Email | Channel::Api => None,
     };
     let mut outcome = Outcome::new(IntakeAction::Reject).with_errors(errors);
     if let Some(parsed) = parsed {

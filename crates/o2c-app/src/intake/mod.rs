@@ -17,7 +17,9 @@
 pub mod csv;
 pub mod documents;
 pub mod edi;
+pub mod email;
 pub mod exceptions;
+pub mod mailbox;
 mod place;
 mod resolve;
 pub mod xref;
@@ -40,6 +42,8 @@ pub enum Channel {
     Csv,
     X12,
     Edifact,
+    /// An e-mail message (`.eml`) carrying an order file or CSV lines in its body.
+    Email,
     /// Orders placed through `POST /api/v1/orders` (kept by their idempotency key, not here).
     Api,
 }
@@ -50,14 +54,21 @@ impl Channel {
             Channel::Csv => "csv",
             Channel::X12 => "x12",
             Channel::Edifact => "edifact",
+            Channel::Email => "email",
             Channel::Api => "api",
         }
     }
 
     pub fn parse(s: &str) -> Option<Channel> {
-        [Channel::Csv, Channel::X12, Channel::Edifact, Channel::Api]
-            .into_iter()
-            .find(|c| c.as_str() == s)
+        [
+            Channel::Csv,
+            Channel::X12,
+            Channel::Edifact,
+            Channel::Email,
+            Channel::Api,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == s)
     }
 
     /// The channel a file's content shows: an X12 interchange starts with `ISA`, an EDIFACT
@@ -244,10 +255,16 @@ pub fn process_in_tx(conn: &mut dyn Conn, ctx: &Ctx, id: &str) -> Result<Documen
     let bytes = doc.bytes()?;
     let parsed = match doc.channel {
         Channel::Csv => csv::read(&bytes),
+        Channel::Email => email::read(conn, &bytes)?,
         Channel::X12 | Channel::Edifact | Channel::Api => edi::read(doc.channel, &bytes),
     };
     let parsed = match parsed {
         Ok(p) => p,
+        // A sender o2c does not know yet waits for a person, like an unknown EDI partner.
+        Err(errors) if errors.iter().all(|e| e.code == "unknown-sender") => {
+            let outcome = documents::Outcome::new(IntakeAction::Park).with_errors(errors);
+            return documents::finish(conn, ctx, &doc, outcome);
+        }
         Err(errors) => {
             let outcome = documents::Outcome::new(IntakeAction::Reject).with_errors(errors);
             return documents::finish(conn, ctx, &doc, outcome);

@@ -53,6 +53,8 @@ pub(crate) async fn setup(app: &App) -> Result<World, TestCaseError> {
         .write(Actor::User("admin".into()), |conn, ctx| {
             for (code, priority) in WAREHOUSES {
                 let r = WarehouseRequest {
+                    country: None,
+                    postal_code: None,
                     code: code.into(),
                     name: format!("Warehouse {code}"),
                     priority: Some(priority),
@@ -74,6 +76,7 @@ pub(crate) async fn setup(app: &App) -> Result<World, TestCaseError> {
             }
             for (sku, price, category, stock) in PRODUCTS {
                 let r = ProductRequest {
+                    weight_g: None,
                     sku: sku.into(),
                     name: format!("Product {sku}"),
                     unit_price: price.into(),

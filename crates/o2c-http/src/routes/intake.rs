@@ -67,6 +67,23 @@ pub async fn receive_csv(
     answer(doc)
 }
 
+/// `POST /api/v1/intake/email`: an order e-mail (`message/rfc822`, the raw `.eml`) as the body.
+pub async fn receive_email(
+    State(s): State<ApiState>,
+    staff: Staff<SalesWrite>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let doc = intake::receive(
+        &s.app,
+        staff.actor,
+        Channel::Email,
+        body.to_vec(),
+        "api".into(),
+    )
+    .await?;
+    answer(doc)
+}
+
 /// `POST /api/v1/intake/edi`: an X12 or EDIFACT interchange as the body.
 pub async fn receive_edi(
     State(s): State<ApiState>,

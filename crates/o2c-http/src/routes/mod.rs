@@ -5,6 +5,7 @@ pub mod billing;
 pub mod cash;
 pub mod credit;
 pub mod customer;
+pub mod fulfilment;
 pub mod intake;
 pub mod inventory;
 pub mod invoice;
@@ -13,6 +14,7 @@ pub mod order;
 pub mod payment;
 pub mod psp;
 pub mod shipment;
+pub mod shipping;
 pub mod webhooks;
 
 use crate::problem::{ApiError, ApiResult};

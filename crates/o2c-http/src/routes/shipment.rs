@@ -1,9 +1,8 @@
-use super::{ListQuery, idempotent_write, ok};
-use crate::extract::{AnyRole, Staff, WarehouseWrite};
+use super::{ListQuery, ok};
+use crate::extract::{AnyRole, Staff};
 use crate::problem::ApiResult;
 use crate::state::ApiState;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use o2c_app::shipment;
 
@@ -25,26 +24,4 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     ok(&s.app.read(move |c| shipment::get(c, &id)).await?)
-}
-
-/// The goods left the warehouse; the engine invoices them.
-pub async fn dispatch(
-    State(s): State<ApiState>,
-    staff: Staff<WarehouseWrite>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    raw: axum::body::Bytes,
-) -> ApiResult<Response> {
-    let path = format!("POST /api/v1/shipments/{id}/dispatch");
-    idempotent_write(
-        &s,
-        staff.actor,
-        &headers,
-        &path,
-        &raw,
-        false,
-        StatusCode::OK,
-        move |c, ctx| shipment::dispatch_in_tx(c, ctx, &id),
-    )
-    .await
 }

@@ -93,7 +93,7 @@ pub async fn ack(t: &TestApp, doc: &str) -> (StatusCode, String) {
 
 /// Acme (EUR, DE), known by its buyer id `92:ACME-HQ`, with CHAIR-1 and DESK-1, and the
 /// cross-reference its 850s need.
-async fn acme(t: &TestApp) -> String {
+pub async fn acme(t: &TestApp) -> String {
     t.warehouse("MAIN", 1).await;
     product(t, "CHAIR-1", "10.00", "EUR").await;
     product(t, "DESK-1", "25.00", "EUR").await;
