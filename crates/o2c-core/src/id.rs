@@ -73,6 +73,17 @@ ids! {
     RefundId => "rfd",
     PaymentReturnId => "ret",
     IntakeDocumentId => "idoc",
+    DisputeId => "dsp",
+    PromiseId => "ptp",
+    ContactNoteId => "note",
+    CollectionTaskId => "task",
+    DunningProfileId => "dpr",
+    DunningRunId => "drun",
+    DunningNoticeId => "dun",
+    DunningDeliveryId => "ddl",
+    WriteOffId => "wo",
+    WriteOffRecoveryId => "wor",
+    StatementId => "stm",
 }
 
 #[cfg(test)]

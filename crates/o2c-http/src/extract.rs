@@ -32,6 +32,7 @@ permissions! {
     WarehouseWrite => [Warehouse];
     ReceivablesWrite => [Receivables];
     LedgerRead => [Receivables, Credit];
+    ReceivablesRead => [Receivables, Credit];
     FxWrite => [Receivables];
     AdminOnly => [];
 }

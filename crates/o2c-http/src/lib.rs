@@ -167,7 +167,8 @@ pub fn router(app: App) -> Router {
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
         .route("/webhooks/deliveries", get(webhooks::deliveries))
-        .route("/webhooks/deliveries/{id}/replay", post(webhooks::replay));
+        .route("/webhooks/deliveries/{id}/replay", post(webhooks::replay))
+        .merge(receivable_routes());
     Router::new()
         .nest("/api/v1", api)
         .route("/health", get(|| async { "ok" }))
@@ -184,6 +185,12 @@ pub fn router(app: App) -> Router {
             )
         })
         .with_state(ApiState::new(app))
+}
+
+/// Receivables: aging, disputes, promises, notes, dunning, write-offs, worklist, key figures.
+fn receivable_routes() -> Router<ApiState> {
+    use routes::receivable as r;
+    Router::new().route("/reports/aging", get(r::aging_report))
 }
 
 async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {

@@ -113,6 +113,18 @@ pub const TABLE: &[(&str, u16, &str)] = &[
     ("amount-out-of-range", 422, "Amount out of range"),
     ("malformed-amount", 422, "Malformed amount"),
     ("malformed-json", 400, "Malformed JSON"),
+    ("invoice-not-open", 409, "The invoice has nothing open"),
+    ("invoice-not-due", 409, "The invoice is not due yet"),
+    (
+        "promise-date-in-past",
+        422,
+        "A promise to pay is dated in the past",
+    ),
+    (
+        "write-off-over-limit",
+        403,
+        "The write-off exceeds the caller's approval limit",
+    ),
     (
         "invalid-body",
         422,

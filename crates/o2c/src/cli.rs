@@ -9,6 +9,8 @@ use o2c_core::{Actor, Role};
 use std::net::SocketAddr;
 use std::path::Path;
 
+mod receivable;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "o2c",
@@ -112,6 +114,11 @@ pub enum Command {
     Webhooks {
         #[command(subcommand)]
         command: WebhooksCommand,
+    },
+    /// Reports: aging of the open items, receivables key figures.
+    Report {
+        #[command(subcommand)]
+        command: receivable::ReportCommand,
     },
 }
 
@@ -284,6 +291,22 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Aging over N open items of C customers: load in bulk, then time the report (totals,
+    /// every customer, one customer with items) against a scan of the items.
+    Aging {
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+        /// Issue dates spread over this many days before today.
+        #[arg(long, default_value_t = 120)]
+        days: usize,
+        /// Also check the aggregates against a recomputation.
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Concurrent HTTP clients placing orders over loopback: durable orders/s and latency.
     Intake {
         #[arg(long, default_value_t = 64)]
@@ -397,6 +420,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Psp { command } => psp(&cli.database, command).await,
         Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Webhooks { command } => webhooks(&cli.database, command).await,
+        Command::Report { command } => receivable::report(&cli.database, command).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -1016,6 +1040,21 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             json,
         } => {
             let report = o2c_app::bench_intake_files::run(&app, documents, in_flight).await?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report)
+            }
+        }
+        BenchCommand::Aging {
+            items,
+            customers,
+            days,
+            check,
+            json,
+        } => {
+            let report =
+                o2c_app::receivable::bench::run(&app, items, customers, days, check).await?;
             if json {
                 print_json(&report)
             } else {

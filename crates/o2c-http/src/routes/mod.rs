@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod order;
 pub mod payment;
 pub mod psp;
+pub mod receivable;
 pub mod shipment;
 pub mod webhooks;
 

@@ -16,4 +16,5 @@ mod fx;
 mod intake;
 mod intake_shared;
 mod psp;
+mod receivable;
 mod webhooks;
