@@ -190,7 +190,21 @@ pub fn router(app: App) -> Router {
 /// Receivables: aging, disputes, promises, notes, dunning, write-offs, worklist, key figures.
 fn receivable_routes() -> Router<ApiState> {
     use routes::receivable as r;
-    Router::new().route("/reports/aging", get(r::aging_report))
+    Router::new()
+        .route("/reports/aging", get(r::aging_report))
+        .route("/reports/disputes", get(r::dispute_report))
+        .route("/disputes", post(r::raise_dispute).get(r::list_disputes))
+        .route("/disputes/{id}", get(r::get_dispute))
+        .route("/disputes/{id}/review", post(r::review_dispute))
+        .route("/disputes/{id}/resolve", post(r::resolve_dispute))
+        .route("/promises", post(r::make_promise).get(r::list_promises))
+        .route("/promises/check", post(r::check_promises))
+        .route(
+            "/customers/{id}/notes",
+            post(r::add_note).get(r::list_notes),
+        )
+        .route("/collections/tasks", get(r::list_tasks))
+        .route("/collections/tasks/{id}/done", post(r::complete_task))
 }
 
 async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {

@@ -22,6 +22,9 @@ pub struct AgingQuery {
     pub items: bool,
     /// Leave out the per-customer rows (the company-wide totals only).
     pub totals_only: bool,
+    /// The application's today: no item is issued later, so an as-of day from today on needs
+    /// no issue-date filter. Unknown (the default): always filter.
+    pub today: NaiveDate,
 }
 
 impl AgingQuery {
@@ -33,6 +36,7 @@ impl AgingQuery {
             customer_id: None,
             items: false,
             totals_only: false,
+            today: NaiveDate::MAX,
         }
     }
 }
@@ -84,8 +88,10 @@ pub struct OpenItem {
     pub dunning_level: i64,
 }
 
-/// The column the buckets count from, and a `SUM(CASE …)` per bucket over it.
-fn bucket_sums(q: &AgingQuery, params: &mut Vec<Value>) -> String {
+/// One `CASE` naming each row's bucket (0 = current) by comparing its basis date with the
+/// bucket bounds, oldest checks last: a row costs a few string comparisons, and the store returns
+/// one row per group and bucket instead of one per date.
+fn bucket_case(q: &AgingQuery, params: &mut Vec<Value>) -> String {
     let col = match q.basis {
         AgingBasis::DueDate => "due_on",
         AgingBasis::InvoiceDate => "issued_on",
@@ -94,20 +100,24 @@ fn bucket_sums(q: &AgingQuery, params: &mut Vec<Value>) -> String {
         params.push(d.to_string().into());
         format!("${}", params.len())
     };
-    let mut sums = vec![format!(
-        "CAST(SUM(CASE WHEN {col} >= {} THEN open_minor ELSE 0 END) AS BIGINT)",
-        p(q.as_of)
-    )];
-    for (from, to) in q.buckets.date_ranges(q.as_of) {
-        let lower = from
-            .map(|f| format!("{col} >= {} AND ", p(f)))
-            .unwrap_or_default();
-        sums.push(format!(
-            "CAST(SUM(CASE WHEN {lower}{col} <= {} THEN open_minor ELSE 0 END) AS BIGINT)",
-            p(to)
-        ));
+    let mut case = format!("CASE WHEN {col} >= {} THEN 0", p(q.as_of));
+    let ranges = q.buckets.date_ranges(q.as_of);
+    for (i, (from, _)) in ranges.iter().enumerate() {
+        match from {
+            Some(f) => case.push_str(&format!(" WHEN {col} >= {} THEN {}", p(*f), i + 1)),
+            None => case.push_str(&format!(" ELSE {} END", i + 1)),
+        }
     }
-    sums.join(", ")
+    case
+}
+
+/// Items issued after the as-of day are left out; today or later, none can be.
+fn issued_filter(q: &AgingQuery, today: NaiveDate, params: &mut Vec<Value>, alias: &str) -> String {
+    if q.as_of >= today {
+        return String::new();
+    }
+    params.push(q.as_of.to_string().into());
+    format!(" AND {alias}issued_on <= ${}", params.len())
 }
 
 fn row_from(currency: &str, amounts: &[i64], items: i64) -> Result<AgingRow> {
@@ -125,43 +135,60 @@ fn row_from(currency: &str, amounts: &[i64], items: i64) -> Result<AgingRow> {
 /// The aging as of `q.as_of`: today's open amounts, aged against that day. Items issued after
 /// it are left out.
 pub fn report(conn: &mut dyn Conn, q: &AgingQuery) -> Result<AgingReport> {
+    let today = q.today;
     let n = q.buckets.len();
-    let mut params: Vec<Value> = Vec::new();
-    let sums = bucket_sums(q, &mut params);
-    params.push(q.as_of.to_string().into());
-    let as_of_p = params.len();
     let mut totals = Vec::new();
     let mut customers = Vec::new();
     if let Some(cid) = &q.customer_id {
         crate::customer::get(conn, cid)?;
     }
     if q.customer_id.is_none() {
+        let mut params: Vec<Value> = Vec::new();
+        let case = bucket_case(q, &mut params);
+        let filter = issued_filter(q, today, &mut params, "");
         let sql = format!(
-            "SELECT currency, {sums}, CAST(SUM(items) AS BIGINT) FROM receivable_open_totals
-             WHERE issued_on <= ${as_of_p} GROUP BY currency ORDER BY currency"
+            "SELECT currency, {case}, CAST(SUM(open_minor) AS BIGINT), CAST(SUM(items) AS BIGINT)
+             FROM receivable_open_totals WHERE 1 = 1{filter} GROUP BY 1, 2 ORDER BY 1"
         );
+        let mut by_cur: BTreeMap<String, (Vec<i64>, i64)> = BTreeMap::new();
         for r in conn.query(&sql, &params)? {
-            let amounts: Vec<i64> = (1..=n).map(|i| r.int(i)).collect();
-            totals.push(row_from(&r.text(0), &amounts, r.int(n + 1))?);
+            let e = by_cur.entry(r.text(0)).or_insert_with(|| (vec![0; n], 0));
+            e.0[r.int(1) as usize] += r.int(2);
+            e.1 += r.int(3);
+        }
+        for (cur, (amounts, items)) in by_cur {
+            totals.push(row_from(&cur, &amounts, items)?);
         }
     }
     if !q.totals_only || q.customer_id.is_some() {
-        let mut filter = String::new();
+        let mut params: Vec<Value> = Vec::new();
+        let case = bucket_case(q, &mut params);
+        let mut filter = issued_filter(q, today, &mut params, "");
         if let Some(cid) = &q.customer_id {
             params.push(cid.as_str().into());
-            filter = format!(" AND a.customer_id = ${}", params.len());
+            filter.push_str(&format!(" AND customer_id = ${}", params.len()));
         }
+        // Grouped first, named after: one customer lookup per customer, not per date.
         let sql = format!(
-            "SELECT a.customer_id, a.currency, {sums}, CAST(SUM(a.items) AS BIGINT), MIN(c.name)
-             FROM receivable_open a JOIN customers c ON c.id = a.customer_id
-             WHERE a.issued_on <= ${as_of_p}{filter} GROUP BY a.customer_id, a.currency"
+            "SELECT a.customer_id, a.currency, a.bucket, a.open_minor, a.items, c.name
+             FROM (SELECT customer_id, currency, {case} AS bucket, CAST(SUM(open_minor) AS BIGINT) AS open_minor,
+                          CAST(SUM(items) AS BIGINT) AS items
+                   FROM receivable_open WHERE 1 = 1{filter} GROUP BY 1, 2, 3) a
+             JOIN customers c ON c.id = a.customer_id"
         );
+        let mut by_customer: BTreeMap<(String, String), (String, Vec<i64>, i64)> = BTreeMap::new();
         for r in conn.query(&sql, &params)? {
-            let amounts: Vec<i64> = (2..n + 2).map(|i| r.int(i)).collect();
+            let e = by_customer
+                .entry((r.text(0), r.text(1)))
+                .or_insert_with(|| (r.text(5), vec![0; n], 0));
+            e.1[r.int(2) as usize] += r.int(3);
+            e.2 += r.int(4);
+        }
+        for ((customer_id, cur), (name, amounts, items)) in by_customer {
             customers.push(CustomerAging {
-                customer_id: r.text(0),
-                name: r.text(n + 3),
-                row: row_from(&r.text(1), &amounts, r.int(n + 2))?,
+                customer_id,
+                name,
+                row: row_from(&cur, &amounts, items)?,
             });
         }
         // Most overdue first: the collector's reading order.

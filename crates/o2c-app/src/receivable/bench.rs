@@ -122,6 +122,7 @@ pub async fn run(
         })
         .await?;
     let mut q = AgingQuery::new(as_of);
+    q.today = as_of;
     q.totals_only = true;
     let totals_ms = median_ms(app, q.clone()).await?;
     q.totals_only = false;

@@ -45,6 +45,7 @@ pub async fn aging_report(
         None => s.app.today(),
     };
     let mut q = AgingQuery::new(as_of);
+    q.today = s.app.today();
     if let Some(b) = &p.basis {
         q.basis = AgingBasis::parse(b).map_err(AppError::from)?;
     }
@@ -75,4 +76,231 @@ pub async fn aging_report(
         return Ok(resp);
     }
     ok(&report)
+}
+
+// ----- disputes, promises, notes, tasks -----
+
+use super::idempotent_write;
+use crate::extract::{JsonBody, ReceivablesWrite};
+use axum::extract::Path;
+use axum::http::{HeaderMap, StatusCode};
+use o2c_app::receivable::{disputes, notes, promises};
+
+/// A receivables `POST`: honours an `Idempotency-Key` when one is sent.
+async fn post<T, F>(
+    s: &ApiState,
+    staff: Staff<ReceivablesWrite>,
+    headers: &HeaderMap,
+    path: String,
+    raw: &[u8],
+    status: StatusCode,
+    work: F,
+) -> ApiResult<Response>
+where
+    T: serde::Serialize,
+    F: FnMut(&mut dyn o2c_app::Conn, &o2c_app::Ctx) -> o2c_app::Result<T> + Send + 'static,
+{
+    idempotent_write(
+        s,
+        staff.actor,
+        headers,
+        &format!("POST {path}"),
+        raw,
+        false,
+        status,
+        work,
+    )
+    .await
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    pub status: Option<String>,
+    pub customer_id: Option<String>,
+    pub limit: Option<i64>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub async fn raise_dispute(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    headers: HeaderMap,
+    body: JsonBody<disputes::RaiseDispute>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    post(
+        &s,
+        staff,
+        &headers,
+        "/api/v1/disputes".into(),
+        &body.raw,
+        StatusCode::CREATED,
+        move |c, ctx| disputes::raise_in_tx(c, ctx, &r),
+    )
+    .await
+}
+
+pub async fn list_disputes(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Response> {
+    let limit = p.limit.unwrap_or(100).clamp(1, 1000);
+    ok(&s
+        .app
+        .read(move |c| disputes::list(c, p.status.as_deref(), p.customer_id.as_deref(), limit))
+        .await?)
+}
+
+pub async fn get_dispute(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(&s.app.read(move |c| disputes::get(c, &id)).await?)
+}
+
+pub async fn review_dispute(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<disputes::Assign>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    post(
+        &s,
+        staff,
+        &headers,
+        format!("/api/v1/disputes/{id}/review"),
+        &body.raw,
+        StatusCode::OK,
+        move |c, ctx| disputes::review_in_tx(c, ctx, &id, &r),
+    )
+    .await
+}
+
+pub async fn resolve_dispute(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<disputes::Resolution>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    post(
+        &s,
+        staff,
+        &headers,
+        format!("/api/v1/disputes/{id}/resolve"),
+        &body.raw,
+        StatusCode::OK,
+        move |c, ctx| disputes::resolve_in_tx(c, ctx, &id, &r),
+    )
+    .await
+}
+
+/// `GET /reports/disputes`: root causes (count, outcome, amount, cycle time) per reason.
+pub async fn dispute_report(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Response> {
+    ok(&s
+        .app
+        .read(move |c| disputes::root_causes(c, p.from.as_deref(), p.to.as_deref()))
+        .await?)
+}
+
+pub async fn make_promise(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    headers: HeaderMap,
+    body: JsonBody<promises::NewPromise>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    post(
+        &s,
+        staff,
+        &headers,
+        "/api/v1/promises".into(),
+        &body.raw,
+        StatusCode::CREATED,
+        move |c, ctx| promises::make_in_tx(c, ctx, &r),
+    )
+    .await
+}
+
+pub async fn list_promises(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Response> {
+    ok(&s
+        .app
+        .read(move |c| promises::list(c, p.customer_id.as_deref(), p.status.as_deref()))
+        .await?)
+}
+
+/// `POST /promises/check`: settle promises now (the daily run does it too).
+pub async fn check_promises(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+) -> ApiResult<Response> {
+    ok(&s.app.write(staff.actor, promises::check_in_tx).await?)
+}
+
+pub async fn add_note(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: JsonBody<notes::NewNote>,
+) -> ApiResult<Response> {
+    let r = body.value;
+    post(
+        &s,
+        staff,
+        &headers,
+        format!("/api/v1/customers/{id}/notes"),
+        &body.raw,
+        StatusCode::CREATED,
+        move |c, ctx| notes::add_in_tx(c, ctx, &id, &r),
+    )
+    .await
+}
+
+pub async fn list_notes(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(&s.app.read(move |c| notes::list(c, &id)).await?)
+}
+
+pub async fn list_tasks(
+    State(s): State<ApiState>,
+    _: Staff<ReceivablesRead>,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Response> {
+    ok(&s
+        .app
+        .read(move |c| notes::tasks(c, p.customer_id.as_deref(), p.status.as_deref()))
+        .await?)
+}
+
+pub async fn complete_task(
+    State(s): State<ApiState>,
+    staff: Staff<ReceivablesWrite>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    ok(&s
+        .app
+        .write(staff.actor, move |c, ctx| {
+            notes::complete_task_in_tx(c, ctx, &id)?;
+            notes::tasks(c, None, None).map(|t| t.into_iter().find(|x| x.id == id))
+        })
+        .await?)
 }

@@ -17,4 +17,5 @@ mod intake;
 mod intake_shared;
 mod psp;
 mod receivable;
+mod receivable_disputes;
 mod webhooks;

@@ -53,6 +53,7 @@ pub fn aging_query(
         None => app.today(),
     };
     let mut q = AgingQuery::new(as_of);
+    q.today = app.today();
     q.basis = AgingBasis::parse(basis)?;
     q.buckets = AgingBuckets::parse(buckets)?;
     Ok(q)
