@@ -33,6 +33,7 @@ permissions! {
     ReceivablesWrite => [Receivables];
     LedgerRead => [Receivables, Credit];
     ReceivablesRead => [Receivables, Credit];
+    WriteOff => [Receivables, Credit];
     FxWrite => [Receivables];
     AdminOnly => [];
 }

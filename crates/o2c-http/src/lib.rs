@@ -205,6 +205,34 @@ fn receivable_routes() -> Router<ApiState> {
         )
         .route("/collections/tasks", get(r::list_tasks))
         .route("/collections/tasks/{id}/done", post(r::complete_task))
+        .merge(collection_routes())
+}
+
+fn collection_routes() -> Router<ApiState> {
+    use routes::receivable_collect as r;
+    Router::new()
+        .route("/dunning/profiles", get(r::list_profiles))
+        .route("/dunning/profiles/{name}", put(r::set_profile))
+        .route(
+            "/customers/{id}/dunning",
+            get(r::get_customer_dunning).put(r::set_customer_dunning),
+        )
+        .route("/dunning/runs", post(r::dunning_run))
+        .route(
+            "/dunning/notices",
+            post(r::dun_invoices).get(r::list_notices),
+        )
+        .route("/dunning/notices/{id}", get(r::get_notice))
+        .route("/dunning/notices/{id}/letter.pdf", get(r::notice_pdf))
+        .route("/dunning/notices/{id}/waive", post(r::waive_notice))
+        .route("/invoices/{id}/write-off", post(r::write_off))
+        .route("/write-offs", get(r::list_write_offs))
+        .route("/write-offs/{id}/recover", post(r::recover))
+        .route("/reports/kpis", get(r::kpi_report))
+        .route("/collections/worklist", get(r::worklist))
+        .route("/customers/{id}/statement", get(r::get_statement))
+        .route("/customers/{id}/statement.pdf", get(r::statement_pdf))
+        .route("/customers/{id}/statement/send", post(r::send_statement))
 }
 
 async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {

@@ -6,8 +6,12 @@
 pub mod aging;
 pub mod bench;
 pub mod disputes;
+pub mod dunning;
+pub mod kpis;
 pub mod notes;
 pub mod promises;
+pub mod statement;
+pub mod writeoff;
 
 use crate::context::Ctx;
 use crate::error::Result;
@@ -65,13 +69,12 @@ pub(crate) struct OpenInvoice {
     pub open_minor: i64,
     pub gross_minor: i64,
     pub payment_status: String,
-    pub due_on: String,
     pub fx_rate: Option<String>,
 }
 
 pub(crate) fn lock_invoice(conn: &mut dyn Conn, id_or_number: &str) -> Result<OpenInvoice> {
     let sql = format!(
-        "SELECT id, number, customer_id, currency, kind, open_minor, gross_minor, payment_status, due_on, fx_rate
+        "SELECT id, number, customer_id, currency, kind, open_minor, gross_minor, payment_status, fx_rate
          FROM invoices WHERE id = $1 OR number = $1{}",
         conn.for_update()
     );
@@ -87,8 +90,7 @@ pub(crate) fn lock_invoice(conn: &mut dyn Conn, id_or_number: &str) -> Result<Op
         open_minor: r.int(5),
         gross_minor: r.int(6),
         payment_status: r.text(7),
-        due_on: r.text(8),
-        fx_rate: r.opt_text(9),
+        fx_rate: r.opt_text(8),
     })
 }
 

@@ -13,6 +13,7 @@ pub mod order;
 pub mod payment;
 pub mod psp;
 pub mod receivable;
+pub mod receivable_collect;
 pub mod shipment;
 pub mod webhooks;
 

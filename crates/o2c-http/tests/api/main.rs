@@ -18,4 +18,5 @@ mod intake_shared;
 mod psp;
 mod receivable;
 mod receivable_disputes;
+mod receivable_dunning;
 mod webhooks;
