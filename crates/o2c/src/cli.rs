@@ -115,10 +115,28 @@ pub enum Command {
         #[command(subcommand)]
         command: WebhooksCommand,
     },
-    /// Reports: aging of the open items, receivables key figures.
+    /// Reports: aging of the open items, receivables key figures, the worklist, disputes.
     Report {
         #[command(subcommand)]
         command: receivable::ReportCommand,
+    },
+    /// Dunning: the run (or a dry run saying who would get which notice and why), delivery.
+    Dunning {
+        #[command(subcommand)]
+        command: receivable::DunningCommand,
+    },
+    /// A customer's statement of account: PDF, or sent by e-mail.
+    Statement {
+        customer_id: String,
+        /// As of this day (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Write the PDF here (default: print the statement as JSON).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Queue it by e-mail (once per day).
+        #[arg(long)]
+        send: bool,
     },
 }
 
@@ -421,6 +439,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Sepa { command } => sepa(&cli.database, command).await,
         Command::Webhooks { command } => webhooks(&cli.database, command).await,
         Command::Report { command } => receivable::report(&cli.database, command).await,
+        Command::Dunning { command } => receivable::dunning(&cli.database, command).await,
+        Command::Statement {
+            customer_id,
+            as_of,
+            out,
+            send,
+        } => receivable::statement(&cli.database, &customer_id, as_of.as_deref(), out, send).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -435,7 +460,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-fn cli_actor() -> Actor {
+pub(crate) fn cli_actor() -> Actor {
     Actor::Cli(std::env::var("USER").unwrap_or_else(|_| "operator".into()))
 }
 
@@ -829,6 +854,7 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
         ),
     }
     tokio::spawn(o2c_app::webhooks::run_worker(app.clone()));
+    receivable::spawn_dunning(&app)?;
     match o2c_app::intake::sweep_received(&app).await {
         Ok(0) => {}
         Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),

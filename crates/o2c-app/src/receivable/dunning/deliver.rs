@@ -291,16 +291,20 @@ async fn record(
     .await
 }
 
-/// `o2c serve`: the daily run (once per day, whichever process gets there first) and the
-/// delivery queue, every `every`.
-pub async fn run_worker(app: App, channels: Channels, every: Duration) {
+/// `o2c serve`: the daily run when `daily` (once per day, whichever process gets there first),
+/// scheduled statements, and the delivery queue, every `every`.
+pub async fn run_worker(app: App, channels: Channels, daily: bool, every: Duration) {
     loop {
         let today = app.today();
-        let ran = app
-            .write(o2c_core::Actor::Rule("dunning.daily"), move |c, ctx| {
+        let ran = if daily {
+            app.write(o2c_core::Actor::Rule("dunning.daily"), move |c, ctx| {
                 super::run::run_in_tx(c, ctx, today, false)
             })
-            .await;
+            .await
+            .map(drop)
+        } else {
+            Ok(())
+        };
         if let Err(e) = ran {
             tracing::error!(error = %e, "daily dunning run failed");
         }
