@@ -282,6 +282,25 @@ mod tests {
             DomainError::CollectionFileInvalid("x".into()),
             DomainError::CardNumberNotAccepted("x".into()),
             DomainError::PaymentProviderRefused("x".into()),
+            DomainError::InvoiceNotOpen {
+                invoice: "x".into(),
+                state: "paid".into(),
+                action: "a",
+            },
+            DomainError::InvoiceNotDue {
+                invoice: "x".into(),
+                due_on: "2030-01-01".into(),
+                action: "a",
+            },
+            DomainError::PromiseDateInPast {
+                date: "x".into(),
+                today: "y".into(),
+            },
+            DomainError::WriteOffOverLimit {
+                requested: "x".into(),
+                limit: "y".into(),
+                role: "z".into(),
+            },
         ];
         for s in samples {
             assert!(

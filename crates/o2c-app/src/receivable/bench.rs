@@ -219,8 +219,8 @@ fn load_items(
             c.execute(
                 "INSERT INTO invoices (id, number, customer_id, order_id, currency, issued_on, due_on, net_minor, tax_minor, gross_minor, open_minor, payment_status, created_at)
                  SELECT 'inv_bench' || i, 'BENCH-' || i, 'cus_bench' || lpad((i % $3)::text, 7, '0'), 'ord_bench', 'EUR',
-                        (($5::date) - (((i / $3) * 7919 + (i % $3) * 31) % $4)::int)::text,
-                        (($5::date) - (((i / $3) * 7919 + (i % $3) * 31) % $4)::int + (CASE (i % $3) % 3 WHEN 0 THEN 14 WHEN 1 THEN 30 ELSE 60 END))::text,
+                        ((CAST($5 AS TEXT)::date) - (((i / $3) * 7919 + (i % $3) * 31) % $4)::int)::text,
+                        ((CAST($5 AS TEXT)::date) - (((i / $3) * 7919 + (i % $3) * 31) % $4)::int + (CASE (i % $3) % 3 WHEN 0 THEN 14 WHEN 1 THEN 30 ELSE 60 END))::text,
                         1000 + (i * 37) % 100000, 0, 1000 + (i * 37) % 100000, 1000 + (i * 37) % 100000, 'unpaid', $5
                  FROM generate_series($1::bigint, $2::bigint - 1) AS i",
                 params![from, to, customers, days, as_of],
@@ -267,11 +267,11 @@ async fn median_scan_ms(app: &App, as_of: NaiveDate) -> Result<f64> {
             let d = |n: u64| (as_of - chrono::Days::new(n)).to_string();
             c.query(
                 "SELECT customer_id, currency,
-                        SUM(CASE WHEN due_on >= $1 THEN open_minor ELSE 0 END),
-                        SUM(CASE WHEN due_on < $1 AND due_on >= $2 THEN open_minor ELSE 0 END),
-                        SUM(CASE WHEN due_on < $2 AND due_on >= $3 THEN open_minor ELSE 0 END),
-                        SUM(CASE WHEN due_on < $3 AND due_on >= $4 THEN open_minor ELSE 0 END),
-                        SUM(CASE WHEN due_on < $4 THEN open_minor ELSE 0 END)
+                        CAST(SUM(CASE WHEN due_on >= $1 THEN open_minor ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN due_on < $1 AND due_on >= $2 THEN open_minor ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN due_on < $2 AND due_on >= $3 THEN open_minor ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN due_on < $3 AND due_on >= $4 THEN open_minor ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN due_on < $4 THEN open_minor ELSE 0 END) AS BIGINT)
                  FROM invoices WHERE open_minor > 0 GROUP BY customer_id, currency",
                 params![as_of.to_string(), d(30), d(60), d(90)],
             )?;
