@@ -39,6 +39,7 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         EventType::InvoicePaid => Some("order.close_when_settled"),
         EventType::StockReceived | EventType::StockAdjusted => Some("inventory.release_backorders"),
         EventType::PaymentApplied => Some("credit.release_on_payment"),
+        EventType::DeductionOpened => Some("dispute.from_deduction"),
         EventType::CustomerCreated
         | EventType::ProductCreated
         | EventType::WarehouseCreated
@@ -72,7 +73,6 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::CashLineNotOurs
         | EventType::DiscountTaken
         | EventType::DifferenceWrittenOff
-        | EventType::DeductionOpened
         | EventType::RemittanceImported
         | EventType::CollectionSettled
         | EventType::PayoutRecorded
@@ -91,7 +91,29 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::IntakeDocumentRejected
         | EventType::CustomerPartnersChanged
         | EventType::CustomerItemsChanged
-        | EventType::IntakePolicyChanged => None,
+        | EventType::IntakePolicyChanged
+        | EventType::DisputeRaised
+        | EventType::DisputeAssigned
+        | EventType::DisputeUnderReview
+        | EventType::DisputeResolved
+        | EventType::DisputeRejected
+        | EventType::PromiseMade
+        | EventType::PromiseKept
+        | EventType::PromiseBroken
+        | EventType::ContactNoted
+        | EventType::CollectionTaskOpened
+        | EventType::CollectionTaskDone
+        | EventType::DunningProfileSet
+        | EventType::DunningRunCompleted
+        | EventType::DunningNoticeIssued
+        | EventType::DunningNoticeWaived
+        | EventType::DunningDelivered
+        | EventType::DunningDeliveryFailed
+        | EventType::CustomerDunningChanged
+        | EventType::HandedToCollection
+        | EventType::WriteOffPosted
+        | EventType::WriteOffRecovered
+        | EventType::StatementSent => None,
     }
 }
 
@@ -141,6 +163,13 @@ fn react(conn: &mut dyn Conn, ctx: &Ctx, ev: &Pending) -> Result<()> {
         EventType::InvoicePaid => invoice::close_orders_in_tx(conn, &ctx, &ev.aggregate_id),
         EventType::StockReceived | EventType::StockAdjusted => {
             inventory::release_backorders_in_tx(conn, &ctx, &ev.aggregate_id)
+        }
+        EventType::DeductionOpened => {
+            let data: serde_json::Value = serde_json::from_str(&ev.data)?;
+            let id = data["deduction_id"].as_str().ok_or_else(|| {
+                AppError::Internal(format!("event {} has no deduction_id", ev.seq))
+            })?;
+            crate::receivable::disputes::from_deduction_in_tx(conn, &ctx, id).map(drop)
         }
         _ => Ok(()),
     }

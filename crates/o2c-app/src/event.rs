@@ -74,7 +74,7 @@ event_types! {
     CashLineNotOurs => "cash.line_not_ours", reacted: false;
     DiscountTaken => "invoice.discount_taken", reacted: false;
     DifferenceWrittenOff => "invoice.difference_written_off", reacted: false;
-    DeductionOpened => "deduction.opened", reacted: false;
+    DeductionOpened => "deduction.opened", reacted: true;
     PaymentMethodsChanged => "customer.payment_methods_changed", reacted: false;
     CheckoutCreated => "psp.checkout_created", reacted: false;
     CheckoutFailed => "psp.checkout_failed", reacted: false;
@@ -94,6 +94,28 @@ event_types! {
     CustomerPartnersChanged => "customer.partners_changed", reacted: false;
     CustomerItemsChanged => "customer.items_changed", reacted: false;
     IntakePolicyChanged => "intake.policy_changed", reacted: false;
+    DisputeRaised => "dispute.raised", reacted: false;
+    DisputeAssigned => "dispute.assigned", reacted: false;
+    DisputeUnderReview => "dispute.under_review", reacted: false;
+    DisputeResolved => "dispute.resolved", reacted: false;
+    DisputeRejected => "dispute.rejected", reacted: false;
+    PromiseMade => "promise.made", reacted: false;
+    PromiseKept => "promise.kept", reacted: false;
+    PromiseBroken => "promise.broken", reacted: false;
+    ContactNoted => "customer.contact_noted", reacted: false;
+    CollectionTaskOpened => "collection.task_opened", reacted: false;
+    CollectionTaskDone => "collection.task_done", reacted: false;
+    DunningProfileSet => "dunning.profile_set", reacted: false;
+    DunningRunCompleted => "dunning.run_completed", reacted: false;
+    DunningNoticeIssued => "dunning.notice_issued", reacted: false;
+    DunningNoticeWaived => "dunning.notice_waived", reacted: false;
+    DunningDelivered => "dunning.delivered", reacted: false;
+    DunningDeliveryFailed => "dunning.delivery_failed", reacted: false;
+    CustomerDunningChanged => "customer.dunning_changed", reacted: false;
+    HandedToCollection => "customer.handed_to_collection", reacted: false;
+    WriteOffPosted => "invoice.written_off", reacted: false;
+    WriteOffRecovered => "invoice.write_off_recovered", reacted: false;
+    StatementSent => "customer.statement_sent", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -28,6 +28,7 @@ pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod psp;
+pub mod receivable;
 pub mod shipment;
 pub mod shipping;
 pub mod testing;

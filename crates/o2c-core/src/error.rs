@@ -132,6 +132,30 @@ pub enum DomainError {
     NoShippingService(String),
     #[error("{0}")]
     UnknownCarrierService(String),
+    #[error("invoice {invoice} has nothing open ({state}): cannot {action}")]
+    InvoiceNotOpen {
+        invoice: String,
+        state: String,
+        action: &'static str,
+    },
+    #[error("invoice {invoice} is not due until {due_on}: cannot {action}")]
+    InvoiceNotDue {
+        invoice: String,
+        due_on: String,
+        action: &'static str,
+    },
+    #[error(
+        "promised_on: {date} is in the past (today is {today}); a promise is for today or later"
+    )]
+    PromiseDateInPast { date: String, today: String },
+    #[error(
+        "writing off {requested} exceeds the {role} role's limit of {limit}: ask someone with a higher limit"
+    )]
+    WriteOffOverLimit {
+        requested: String,
+        limit: String,
+        role: String,
+    },
 }
 
 impl DomainError {
@@ -177,6 +201,10 @@ impl DomainError {
             DomainError::PackingExceedsShipment(_) => "packing-exceeds-shipment",
             DomainError::NoShippingService(_) => "no-shipping-service",
             DomainError::UnknownCarrierService(_) => "unknown-carrier-service",
+            DomainError::InvoiceNotOpen { .. } => "invoice-not-open",
+            DomainError::InvoiceNotDue { .. } => "invoice-not-due",
+            DomainError::PromiseDateInPast { .. } => "promise-date-in-past",
+            DomainError::WriteOffOverLimit { .. } => "write-off-over-limit",
             DomainError::Money { source, .. } => match source {
                 MoneyError::CurrencyMismatch { .. } => "currency-mismatch",
                 MoneyError::UnknownCurrency(_) => "unknown-currency",

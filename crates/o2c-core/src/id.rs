@@ -79,6 +79,17 @@ ids! {
     OutboundDocumentId => "odoc",
     CarrierId => "car",
     CarrierServiceId => "csv",
+    DisputeId => "dsp",
+    PromiseId => "ptp",
+    ContactNoteId => "note",
+    CollectionTaskId => "task",
+    DunningProfileId => "dpr",
+    DunningRunId => "drun",
+    DunningNoticeId => "dun",
+    DunningDeliveryId => "ddl",
+    WriteOffId => "wo",
+    WriteOffRecoveryId => "wor",
+    StatementId => "stm",
 }
 
 #[cfg(test)]

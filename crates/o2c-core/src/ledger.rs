@@ -104,6 +104,31 @@ pub const PAYMENT_FEES: Account = Account {
     kind: AccountType::Expense,
 };
 
+/// Dunning fees and interest charged to customers and not yet paid or waived. Kept apart from
+/// [`ACCOUNTS_RECEIVABLE`], whose balance is the sum of invoices' open items.
+pub const DUNNING_CHARGES_RECEIVABLE: Account = Account {
+    code: "1150",
+    name: "Dunning fees and interest receivable",
+    kind: AccountType::Asset,
+};
+pub const DUNNING_FEE_INCOME: Account = Account {
+    code: "4710",
+    name: "Dunning fees",
+    kind: AccountType::Income,
+};
+/// Interest on overdue invoices charged with dunning notices.
+pub const LATE_INTEREST_INCOME: Account = Account {
+    code: "4720",
+    name: "Late-payment interest",
+    kind: AccountType::Income,
+};
+/// Receivables written off as uncollectable (with approval); a recovery credits it back.
+pub const BAD_DEBT: Account = Account {
+    code: "6950",
+    name: "Bad debt written off",
+    kind: AccountType::Expense,
+};
+
 pub const CHART: &[Account] = &[
     BANK,
     ACCOUNTS_RECEIVABLE,
@@ -118,6 +143,10 @@ pub const CHART: &[Account] = &[
     PSP_CLEARING,
     DIRECT_DEBITS_IN_COLLECTION,
     PAYMENT_FEES,
+    DUNNING_CHARGES_RECEIVABLE,
+    DUNNING_FEE_INCOME,
+    LATE_INTEREST_INCOME,
+    BAD_DEBT,
 ];
 
 /// Accounts holding money owed or held: converted exactly, never used to absorb rounding.
@@ -129,11 +158,15 @@ const MONETARY: &[&str] = &[
     RECEIPTS_TO_RETURN.code,
     PSP_CLEARING.code,
     DIRECT_DEBITS_IN_COLLECTION.code,
+    DUNNING_CHARGES_RECEIVABLE.code,
 ];
 
 pub fn account(code: &str) -> Option<Account> {
     CHART.iter().copied().find(|a| a.code == code)
 }
+
+mod receivables;
+pub use receivables::{dunning_charged, dunning_waived, write_off, write_off_recovered};
 
 /// Named posting templates. Every journal entry names the template that made it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -172,6 +205,14 @@ pub enum Template {
     PaymentReturned,
     #[serde(rename = "APPLICATION_REVERSED")]
     ApplicationReversed,
+    #[serde(rename = "DUNNING_CHARGED")]
+    DunningCharged,
+    #[serde(rename = "DUNNING_WAIVED")]
+    DunningWaived,
+    #[serde(rename = "WRITE_OFF")]
+    WriteOff,
+    #[serde(rename = "WRITE_OFF_RECOVERED")]
+    WriteOffRecovered,
 }
 
 impl Template {
@@ -194,6 +235,10 @@ impl Template {
             Template::RefundPaid => "REFUND_PAID",
             Template::PaymentReturned => "PAYMENT_RETURNED",
             Template::ApplicationReversed => "APPLICATION_REVERSED",
+            Template::DunningCharged => "DUNNING_CHARGED",
+            Template::DunningWaived => "DUNNING_WAIVED",
+            Template::WriteOff => "WRITE_OFF",
+            Template::WriteOffRecovered => "WRITE_OFF_RECOVERED",
         }
     }
 }

@@ -5,7 +5,9 @@
 pub mod actor;
 pub mod credit;
 pub mod customer;
+pub mod dispute;
 pub mod document;
+pub mod dunning;
 pub mod error;
 pub mod fx;
 pub mod id;
@@ -17,6 +19,7 @@ pub mod matching;
 pub mod money;
 pub mod order;
 pub mod payment;
+pub mod receivable;
 pub mod reference;
 pub mod shipment;
 pub mod shipping;

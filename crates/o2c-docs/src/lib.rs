@@ -2,6 +2,7 @@
 //! or as a PDF for people (`pdf`). Every amount comes computed and checked from the core.
 
 pub mod fixtures;
+pub mod letter;
 pub mod pain008;
 pub mod pdf;
 pub mod ubl;

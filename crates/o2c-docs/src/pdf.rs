@@ -185,7 +185,7 @@ fn win_ansi(c: char) -> u8 {
     }
 }
 
-fn encode(text: &str) -> Vec<u8> {
+pub(crate) fn encode(text: &str) -> Vec<u8> {
     text.chars().map(win_ansi).collect()
 }
 

@@ -32,6 +32,8 @@ permissions! {
     WarehouseWrite => [Warehouse];
     ReceivablesWrite => [Receivables];
     LedgerRead => [Receivables, Credit];
+    ReceivablesRead => [Receivables, Credit];
+    WriteOff => [Receivables, Credit];
     FxWrite => [Receivables];
     AdminOnly => [];
 }

@@ -195,7 +195,8 @@ pub fn router(app: App) -> Router {
         .route("/webhooks", post(webhooks::create).get(webhooks::list))
         .route("/webhooks/{id}", axum::routing::delete(webhooks::remove))
         .route("/webhooks/deliveries", get(webhooks::deliveries))
-        .route("/webhooks/deliveries/{id}/replay", post(webhooks::replay));
+        .route("/webhooks/deliveries/{id}/replay", post(webhooks::replay))
+        .merge(receivable_routes());
     Router::new()
         .nest("/api/v1", api)
         .route("/health", get(|| async { "ok" }))
@@ -212,6 +213,54 @@ pub fn router(app: App) -> Router {
             )
         })
         .with_state(ApiState::new(app))
+}
+
+/// Receivables: aging, disputes, promises, notes, dunning, write-offs, worklist, key figures.
+fn receivable_routes() -> Router<ApiState> {
+    use routes::receivable as r;
+    Router::new()
+        .route("/reports/aging", get(r::aging_report))
+        .route("/reports/disputes", get(r::dispute_report))
+        .route("/disputes", post(r::raise_dispute).get(r::list_disputes))
+        .route("/disputes/{id}", get(r::get_dispute))
+        .route("/disputes/{id}/review", post(r::review_dispute))
+        .route("/disputes/{id}/resolve", post(r::resolve_dispute))
+        .route("/promises", post(r::make_promise).get(r::list_promises))
+        .route("/promises/check", post(r::check_promises))
+        .route(
+            "/customers/{id}/notes",
+            post(r::add_note).get(r::list_notes),
+        )
+        .route("/collections/tasks", get(r::list_tasks))
+        .route("/collections/tasks/{id}/done", post(r::complete_task))
+        .merge(collection_routes())
+}
+
+fn collection_routes() -> Router<ApiState> {
+    use routes::receivable_collect as r;
+    Router::new()
+        .route("/dunning/profiles", get(r::list_profiles))
+        .route("/dunning/profiles/{name}", put(r::set_profile))
+        .route(
+            "/customers/{id}/dunning",
+            get(r::get_customer_dunning).put(r::set_customer_dunning),
+        )
+        .route("/dunning/runs", post(r::dunning_run))
+        .route(
+            "/dunning/notices",
+            post(r::dun_invoices).get(r::list_notices),
+        )
+        .route("/dunning/notices/{id}", get(r::get_notice))
+        .route("/dunning/notices/{id}/letter.pdf", get(r::notice_pdf))
+        .route("/dunning/notices/{id}/waive", post(r::waive_notice))
+        .route("/invoices/{id}/write-off", post(r::write_off))
+        .route("/write-offs", get(r::list_write_offs))
+        .route("/write-offs/{id}/recover", post(r::recover))
+        .route("/reports/kpis", get(r::kpi_report))
+        .route("/collections/worklist", get(r::worklist))
+        .route("/customers/{id}/statement", get(r::get_statement))
+        .route("/customers/{id}/statement.pdf", get(r::statement_pdf))
+        .route("/customers/{id}/statement/send", post(r::send_statement))
 }
 
 async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {

@@ -131,6 +131,18 @@ pub const TABLE: &[(&str, u16, &str)] = &[
     ("amount-out-of-range", 422, "Amount out of range"),
     ("malformed-amount", 422, "Malformed amount"),
     ("malformed-json", 400, "Malformed JSON"),
+    ("invoice-not-open", 409, "The invoice has nothing open"),
+    ("invoice-not-due", 409, "The invoice is not due yet"),
+    (
+        "promise-date-in-past",
+        422,
+        "A promise to pay is dated in the past",
+    ),
+    (
+        "write-off-over-limit",
+        403,
+        "The write-off exceeds the caller's approval limit",
+    ),
     (
         "invalid-body",
         422,
@@ -288,6 +300,25 @@ mod tests {
             DomainError::CollectionFileInvalid("x".into()),
             DomainError::CardNumberNotAccepted("x".into()),
             DomainError::PaymentProviderRefused("x".into()),
+            DomainError::InvoiceNotOpen {
+                invoice: "x".into(),
+                state: "paid".into(),
+                action: "a",
+            },
+            DomainError::InvoiceNotDue {
+                invoice: "x".into(),
+                due_on: "2030-01-01".into(),
+                action: "a",
+            },
+            DomainError::PromiseDateInPast {
+                date: "x".into(),
+                today: "y".into(),
+            },
+            DomainError::WriteOffOverLimit {
+                requested: "x".into(),
+                limit: "y".into(),
+                role: "z".into(),
+            },
         ];
         for s in samples {
             assert!(

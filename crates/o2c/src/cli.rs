@@ -9,6 +9,8 @@ use o2c_core::{Actor, Role};
 use std::net::SocketAddr;
 use std::path::Path;
 
+mod receivable;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "o2c",
@@ -133,6 +135,29 @@ pub enum Command {
         warehouse: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Reports: aging of the open items, receivables key figures, the worklist, disputes.
+    Report {
+        #[command(subcommand)]
+        command: receivable::ReportCommand,
+    },
+    /// Dunning: the run (or a dry run saying who would get which notice and why), delivery.
+    Dunning {
+        #[command(subcommand)]
+        command: receivable::DunningCommand,
+    },
+    /// A customer's statement of account: PDF, or sent by e-mail.
+    Statement {
+        customer_id: String,
+        /// As of this day (YYYY-MM-DD; default today).
+        #[arg(long)]
+        as_of: Option<String>,
+        /// Write the PDF here (default: print the statement as JSON).
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+        /// Queue it by e-mail (once per day).
+        #[arg(long)]
+        send: bool,
     },
 }
 
@@ -323,6 +348,22 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Aging over N open items of C customers: load in bulk, then time the report (totals,
+    /// every customer, one customer with items) against a scan of the items.
+    Aging {
+        #[arg(long, default_value_t = 1_000_000)]
+        items: usize,
+        #[arg(long, default_value_t = 5_000)]
+        customers: usize,
+        /// Issue dates spread over this many days before today.
+        #[arg(long, default_value_t = 120)]
+        days: usize,
+        /// Also check the aggregates against a recomputation.
+        #[arg(long)]
+        check: bool,
+        #[arg(long)]
+        json: bool,
+    },
     /// Concurrent HTTP clients placing orders over loopback: durable orders/s and latency.
     Intake {
         #[arg(long, default_value_t = 64)]
@@ -444,6 +485,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             warehouse,
             json,
         } => crate::cli_stock::stock(&cli.database, command, sku, warehouse, json).await,
+        Command::Report { command } => receivable::report(&cli.database, command).await,
+        Command::Dunning { command } => receivable::dunning(&cli.database, command).await,
+        Command::Statement {
+            customer_id,
+            as_of,
+            out,
+            send,
+        } => receivable::statement(&cli.database, &customer_id, as_of.as_deref(), out, send).await,
         Command::Bench { command } => {
             bench(
                 if database_given {
@@ -881,6 +930,7 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
     let webhook_client = o2c_app::webhooks::client_from_env().map_err(anyhow::Error::msg)?;
     tokio::spawn(o2c_app::webhooks::run_worker(app.clone(), webhook_client));
     order_mail_watchers(&app)?;
+    receivable::spawn_dunning(&app)?;
     match o2c_app::intake::sweep_received(&app).await {
         Ok(0) => {}
         Ok(n) => eprintln!("o2c: processed {n} order document(s) received before a stop"),
@@ -1139,6 +1189,21 @@ async fn bench(database: Option<&str>, command: BenchCommand) -> anyhow::Result<
             json,
         } => {
             let report = o2c_app::bench_intake_files::run(&app, documents, in_flight).await?;
+            if json {
+                print_json(&report)
+            } else {
+                print_text(&report)
+            }
+        }
+        BenchCommand::Aging {
+            items,
+            customers,
+            days,
+            check,
+            json,
+        } => {
+            let report =
+                o2c_app::receivable::bench::run(&app, items, customers, days, check).await?;
             if json {
                 print_json(&report)
             } else {

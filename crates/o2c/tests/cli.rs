@@ -330,3 +330,44 @@ fn an_order_email_without_an_order_is_refused_and_nothing_is_ordered() {
         (Some("email"), Some("rejected"))
     );
 }
+
+#[test]
+fn receivables_reports_and_dunning_run_from_the_command_line() {
+    let s = Scratch::new("receivables");
+    let out = s.o2c(&["report", "aging", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["totals"], serde_json::json!([]));
+    let out = s.o2c(&["report", "aging", "--buckets", "30,10"]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("buckets"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = s.o2c(&["report", "aging", "--csv"]);
+    assert!(text(&out.stdout).starts_with("customer_id,name,currency,current,1-30"));
+    let out = s.o2c(&["dunning", "run", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(dry run): 0 notice(s)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = s.o2c(&["report", "kpis", "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The benchmark on a scratch store: the kept aggregates equal a recomputation.
+    let out = s.o2c(&[
+        "bench",
+        "aging",
+        "--items",
+        "3000",
+        "--customers",
+        "30",
+        "--check",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(b["aggregates_checked"], true, "{b}");
+}

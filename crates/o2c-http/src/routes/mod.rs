@@ -13,6 +13,8 @@ pub mod ledger;
 pub mod order;
 pub mod payment;
 pub mod psp;
+pub mod receivable;
+pub mod receivable_collect;
 pub mod shipment;
 pub mod shipping;
 pub mod webhooks;

@@ -16,16 +16,16 @@ both_stores!(
 const OUR_IBAN: &str = "DE89370400440532013000";
 
 /// One incoming bank line of a test statement.
-struct Line<'a> {
-    amount: &'a str,
-    name: &'a str,
-    iban: &'a str,
-    text: &'a str,
-    rf: Option<&'a str>,
+pub(crate) struct Line<'a> {
+    pub amount: &'a str,
+    pub name: &'a str,
+    pub iban: &'a str,
+    pub text: &'a str,
+    pub rf: Option<&'a str>,
 }
 
 /// A camt.053.001.02 statement of our account with the given incoming lines.
-fn camt053(id: &str, date: &str, lines: &[Line]) -> String {
+pub(crate) fn camt053(id: &str, date: &str, lines: &[Line]) -> String {
     let mut entries = String::new();
     for (i, l) in lines.iter().enumerate() {
         let strd = l.rf.map_or(String::new(), |rf| {
@@ -58,7 +58,7 @@ fn camt053(id: &str, date: &str, lines: &[Line]) -> String {
     )
 }
 
-async fn upload(t: &TestApp, body: String) -> (StatusCode, Value) {
+pub(crate) async fn upload(t: &TestApp, body: String) -> (StatusCode, Value) {
     let resp = t
         .client
         .post(t.url("/api/v1/bank-statements"))
@@ -73,7 +73,7 @@ async fn upload(t: &TestApp, body: String) -> (StatusCode, Value) {
 }
 
 /// An invoiced order of `quantity` items at 100.00 + 19 % for a new customer.
-async fn invoiced(t: &TestApp, name: &str, quantity: i64) -> (String, Value) {
+pub(crate) async fn invoiced(t: &TestApp, name: &str, quantity: i64) -> (String, Value) {
     let customer = t.customer_in(name, "DE", "EUR").await;
     let order = t
         .order_with(
@@ -84,7 +84,7 @@ async fn invoiced(t: &TestApp, name: &str, quantity: i64) -> (String, Value) {
     (customer, t.invoices(&order).await.pop().expect("invoiced"))
 }
 
-async fn setup(t: &TestApp) {
+pub(crate) async fn setup(t: &TestApp) {
     t.company().await;
     t.warehouse("MAIN", 1).await;
     t.product_in("STD", "100.00", "standard", &[("MAIN", 1000)])
