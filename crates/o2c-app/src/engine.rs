@@ -83,7 +83,10 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::IntakeDocumentRejected
         | EventType::CustomerPartnersChanged
         | EventType::CustomerItemsChanged
-        | EventType::IntakePolicyChanged => None,
+        | EventType::IntakePolicyChanged
+        | EventType::UserCreated
+        | EventType::UserChanged
+        | EventType::PortalLinkSent => None,
     }
 }
 

@@ -85,6 +85,9 @@ event_types! {
     CustomerPartnersChanged => "customer.partners_changed", reacted: false;
     CustomerItemsChanged => "customer.items_changed", reacted: false;
     IntakePolicyChanged => "intake.policy_changed", reacted: false;
+    UserCreated => "user.created", reacted: false;
+    UserChanged => "user.changed", reacted: false;
+    PortalLinkSent => "user.portal_link_sent", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

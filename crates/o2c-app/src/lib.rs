@@ -29,6 +29,7 @@ pub mod payment;
 pub mod psp;
 pub mod shipment;
 pub mod testing;
+pub mod users;
 pub mod webhooks;
 
 pub use context::{Clock, Ctx, ManualClock, SystemClock, UuidV7Ids};

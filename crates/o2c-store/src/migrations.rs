@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "collection settlement", COLLECTION_SETTLEMENT),
     (10, "order intake", ORDER_INTAKE),
     (11, "webhooks", WEBHOOKS),
+    (13, "web", WEB),
 ];
 
 const FOUNDATION: &str = r#"
@@ -914,6 +915,53 @@ CREATE TABLE webhook_deliveries (
     UNIQUE (endpoint_id, event_seq)
 );
 CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+";
+
+// The pages: users (staff with a role, or a customer's portal user), sessions and one-time
+// sign-in links kept as SHA-256 of their token, and failed sign-ins per account and address.
+const WEB: &str = "
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    customer_id TEXT REFERENCES customers(id),
+    password_hash TEXT,
+    active BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    CHECK ((role = 'portal') = (customer_id IS NOT NULL))
+);
+CREATE INDEX users_by_customer ON users (customer_id);
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_by_user ON web_sessions (user_id);
+CREATE TABLE sign_in_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE TABLE sign_in_throttle (
+    account TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    failures BIGINT NOT NULL,
+    first_failed_at TEXT NOT NULL,
+    PRIMARY KEY (account, ip)
+);
+-- What the dashboard and the document pages read: today's orders, the cash-in trend, aging
+-- (covering, over open items only), a customer's invoices and payments newest first.
+CREATE INDEX orders_by_received_at ON orders (received_at);
+CREATE INDEX payments_by_received_on ON payments (received_on, currency, amount_minor);
+CREATE INDEX invoices_open_aging ON invoices (currency, due_on, open_minor) WHERE open_minor > 0;
+CREATE INDEX invoices_by_customer_issued ON invoices (customer_id, issued_on);
+CREATE INDEX payments_by_customer_received ON payments (customer_id, received_on);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {
