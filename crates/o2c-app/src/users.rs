@@ -126,12 +126,20 @@ pub struct NewUser<'a> {
     pub password: Option<&'a str>,
 }
 
-/// Checks a new user before any hashing (so that bad input costs nothing).
-pub fn check_new(u: &NewUser<'_>) -> Result<String> {
-    let email = parse_email(u.email)?;
-    if u.name.trim().is_empty() {
+fn check_identity(email: &str, name: &str) -> Result<String> {
+    let email = parse_email(email)?;
+    if name.trim().is_empty() {
         return Err(DomainError::invalid("name", "must not be empty").into());
     }
+    if name.chars().count() > 200 {
+        return Err(DomainError::invalid("name", "at most 200 characters").into());
+    }
+    Ok(email)
+}
+
+/// Checks a new user before any hashing (so that bad input costs nothing).
+pub fn check_new(u: &NewUser<'_>) -> Result<String> {
+    let email = check_identity(u.email, u.name)?;
     if let Some(p) = u.password {
         check_password(p)?;
     }
@@ -149,7 +157,11 @@ pub fn create_in_tx(
     u: &NewUser<'_>,
     password_hash: Option<&str>,
 ) -> Result<User> {
-    let email = check_new(u)?;
+    // The password itself was checked (and hashed) by the caller.
+    let email = check_identity(u.email, u.name)?;
+    if matches!(u.access, Access::Staff { .. }) && password_hash.is_none() {
+        return Err(DomainError::invalid("password", "a staff user needs one").into());
+    }
     let (role, customer_id) = match &u.access {
         Access::Staff { role } => (role.as_str(), None),
         Access::Portal { customer_id } => {

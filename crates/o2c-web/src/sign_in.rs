@@ -19,7 +19,7 @@ use serde::Deserialize;
 struct SignInPage {
     layout: Layout,
     action: &'static str,
-    with_password: bool,
+    portal: bool,
     next: String,
     email: String,
     message: Option<String>,
@@ -35,7 +35,7 @@ fn staff_page(next: String, email: String, message: Option<String>) -> SignInPag
     SignInPage {
         layout: Layout::public("Sign in to o2c", false),
         action: "/app/sign-in",
-        with_password: true,
+        portal: false,
         next,
         email,
         message,
@@ -57,6 +57,9 @@ pub struct SignInForm {
     password: String,
     #[serde(default)]
     next: Option<String>,
+    /// Portal: `link` asks for a sign-in link instead of checking a password.
+    #[serde(default)]
+    mode: Option<String>,
 }
 
 fn locked_message(until: chrono::DateTime<chrono::Utc>) -> String {
@@ -75,7 +78,28 @@ pub async fn staff_submit(
     if !same_origin(&headers) {
         return Err(WebError::Csrf);
     }
-    let next = safe_next(f.next.as_deref(), "/app");
+    password_sign_in(s, ip, headers, f, false).await
+}
+
+/// Checks e-mail and password for a staff user (`portal` false) or a portal user, counting
+/// failures per account and address; on success starts a session and goes to `next`.
+async fn password_sign_in(
+    s: WebState,
+    ip: String,
+    headers: HeaderMap,
+    f: SignInForm,
+    portal: bool,
+) -> WebResult<Response> {
+    let page = |next: String, email: String, message: String| {
+        let mut p = if portal {
+            portal_page(next, email, None)
+        } else {
+            staff_page(next, email, None)
+        };
+        p.message = Some(message);
+        p
+    };
+    let next = safe_next(f.next.as_deref(), if portal { "/portal" } else { "/app" });
     let account = f.email.trim().to_lowercase();
     let now = s.app.ctx(Actor::Rule("web")).now;
     let (acc, addr) = (account.clone(), ip.clone());
@@ -91,13 +115,13 @@ pub async fn staff_submit(
     if let Some(until) = locked {
         return render_status(
             StatusCode::TOO_MANY_REQUESTS,
-            &staff_page(next, f.email, Some(locked_message(until))),
+            &page(next, f.email, locked_message(until)),
         );
     }
     let password = f.password.clone();
     // argon2 is deliberately slow: off the async threads.
     let user = tokio::task::spawn_blocking(move || match found {
-        Some((u, Some(hash))) if u.active && u.role().is_some() => {
+        Some((u, Some(hash))) if u.active && (u.customer_id().is_some() == portal) => {
             users::verify_password(&password, &hash).then_some(u)
         }
         _ => {
@@ -116,10 +140,10 @@ pub async fn staff_submit(
             .await?;
         return render_status(
             StatusCode::UNAUTHORIZED,
-            &staff_page(
+            &page(
                 next,
                 f.email,
-                Some("The e-mail address or the password is not right.".into()),
+                "The e-mail address or the password is not right.".into(),
             ),
         );
     };
@@ -151,7 +175,6 @@ pub async fn sign_out(
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> WebResult<Response> {
-    let portal = false;
     if let Some(token) = session_token(&headers) {
         let now = s.app.ctx(Actor::Rule("web")).now;
         let t = token.clone();
@@ -174,7 +197,6 @@ pub async fn sign_out(
             return Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response());
         }
     }
-    let _ = portal;
     Ok(Redirect::to("/app/sign-in").into_response())
 }
 
@@ -182,7 +204,7 @@ fn portal_page(next: String, email: String, notice: Option<String>) -> SignInPag
     SignInPage {
         layout: Layout::public("Customer portal: sign in", true),
         action: "/portal/sign-in",
-        with_password: false,
+        portal: true,
         next,
         email,
         message: None,
@@ -207,6 +229,9 @@ pub async fn portal_request_link(
 ) -> WebResult<Response> {
     if !same_origin(&headers) {
         return Err(WebError::Csrf);
+    }
+    if f.mode.as_deref() != Some("link") {
+        return password_sign_in(s, ip, headers, f, true).await;
     }
     let account = f.email.trim().to_lowercase();
     let now = s.app.ctx(Actor::Rule("web")).now;

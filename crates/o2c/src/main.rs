@@ -1,6 +1,7 @@
 //! The `o2c` command line. Thin: parse the arguments, call the library, print.
 
 mod cli;
+mod users;
 
 use clap::Parser;
 
