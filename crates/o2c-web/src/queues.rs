@@ -44,7 +44,8 @@ pub async fn credit_holds(
     let holds = holds
         .into_iter()
         .map(|h| {
-            let over = h.exposure.minor() - h.credit_limit.minor();
+            // The queue's exposure is what was open before this order.
+            let over = h.exposure.minor() + h.gross.minor() - h.credit_limit.minor();
             let cur = h.gross.currency().code().to_string();
             let suggestion = if over > 0 {
                 format!(
