@@ -29,14 +29,21 @@ pub fn timeline(c: &mut dyn Conn, column: &str, id: &str) -> Result<Vec<Timeline
         "aggregate_id"
     };
     Ok(c.query(
-        &format!("SELECT occurred_at, type, actor_kind, actor_id FROM events WHERE {column} = $1 ORDER BY seq LIMIT 500"),
+        &format!(
+            "SELECT e.occurred_at, e.type, e.actor_kind, e.actor_id, u.name FROM events e
+             LEFT JOIN users u ON e.actor_kind = 'user' AND u.id = e.actor_id
+             WHERE e.{column} = $1 ORDER BY e.seq LIMIT 500"
+        ),
         params![id],
     )?
     .iter()
     .map(|r| TimelineItem {
         when: when(&r.text(0)),
         what: event_label(&r.text(1)),
-        who: actor_label(&r.text(2), &r.text(3)),
+        who: match r.opt_text(4) {
+            Some(name) => format!("{name} ({})", r.text(3)),
+            None => actor_label(&r.text(2), &r.text(3)),
+        },
         kind: r.text(1),
     })
     .collect())

@@ -57,7 +57,7 @@ pub async fn credit_holds(
             };
             HoldRow {
                 amount: h.gross.to_string(),
-                exposure: h.exposure.to_string(),
+                exposure: money(h.exposure.minor() + h.gross.minor(), &cur),
                 limit: h.credit_limit.to_string(),
                 received: when(&h.received_at),
                 order_id: h.order_id,

@@ -4,6 +4,7 @@
 //! `O2C_TEST_DATABASE_URL` is set.
 
 mod helpers;
+mod webdriver;
 
 mod auth;
 mod browser;
