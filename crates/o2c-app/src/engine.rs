@@ -86,7 +86,10 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::IntakePolicyChanged
         | EventType::UserCreated
         | EventType::UserChanged
-        | EventType::PortalLinkSent => None,
+        | EventType::PortalLinkSent
+        | EventType::ServiceCaseOpened
+        | EventType::ServiceCaseAnswered
+        | EventType::DeliveryRated => None,
     }
 }
 

@@ -88,6 +88,9 @@ event_types! {
     UserCreated => "user.created", reacted: false;
     UserChanged => "user.changed", reacted: false;
     PortalLinkSent => "user.portal_link_sent", reacted: false;
+    ServiceCaseOpened => "service.case_opened", reacted: false;
+    ServiceCaseAnswered => "service.case_answered", reacted: false;
+    DeliveryRated => "order.delivery_rated", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

@@ -27,6 +27,7 @@ pub mod notify;
 pub mod order;
 pub mod payment;
 pub mod psp;
+pub mod service;
 pub mod shipment;
 pub mod testing;
 pub mod users;

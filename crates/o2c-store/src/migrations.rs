@@ -962,6 +962,34 @@ CREATE INDEX payments_by_received_on ON payments (received_on, currency, amount_
 CREATE INDEX invoices_open_aging ON invoices (currency, due_on, open_minor) WHERE open_minor > 0;
 CREATE INDEX invoices_by_customer_issued ON invoices (customer_id, issued_on);
 CREATE INDEX payments_by_customer_received ON payments (customer_id, received_on);
+-- Customer service: inquiries (answered by the rule or waiting for a person) and the
+-- one-question survey after delivery, one rating per order.
+CREATE TABLE service_cases (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    user_id TEXT REFERENCES users(id),
+    channel TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answer TEXT,
+    link TEXT,
+    answered_by TEXT,
+    created_at TEXT NOT NULL,
+    answered_at TEXT
+);
+CREATE INDEX service_cases_by_status ON service_cases (status, created_at);
+CREATE INDEX service_cases_by_customer ON service_cases (customer_id, created_at);
+CREATE TABLE delivery_ratings (
+    order_id TEXT PRIMARY KEY REFERENCES orders(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    score BIGINT NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment TEXT,
+    rated_at TEXT NOT NULL
+);
+CREATE INDEX delivery_ratings_by_time ON delivery_ratings (rated_at);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

@@ -3,7 +3,9 @@
 
 use crate::WebState;
 use crate::error::WebResult;
-use crate::session::{AnyStaff, Area, CashArea, CreditArea, IntakeArea, Staff, reaches};
+use crate::session::{
+    AnyStaff, Area, CashArea, CreditArea, CustomerAdmin, IntakeArea, Staff, reaches,
+};
 use crate::view::{Layout, money, render};
 use askama::Template;
 use axum::extract::State;
@@ -42,6 +44,9 @@ pub struct Figures {
     pub credit_holds: i64,
     pub intake_exceptions: i64,
     pub cash_exceptions: i64,
+    pub open_cases: i64,
+    pub ratings_30d: i64,
+    pub satisfaction: String,
 }
 
 pub const CHART_HEIGHT: i64 = 140;
@@ -141,6 +146,7 @@ pub fn figures(c: &mut dyn Conn, today: NaiveDate) -> Result<Figures> {
         })
         .collect();
     let aging_labels = ["current", "1–30", "31–60", "61–90", "> 90"];
+    let (ratings_30d, avg_tenths) = o2c_app::service::survey_summary(c, &day(today, 30))?;
     Ok(Figures {
         today: t.clone(),
         today_orders,
@@ -174,6 +180,13 @@ pub fn figures(c: &mut dyn Conn, today: NaiveDate) -> Result<Figures> {
             "SELECT COUNT(*) FROM bank_transactions WHERE match_status = 'exception'",
             params![],
         )?,
+        open_cases: one(
+            c,
+            "SELECT COUNT(*) FROM service_cases WHERE status = 'open'",
+            params![],
+        )?,
+        ratings_30d,
+        satisfaction: avg_tenths.map_or("–".into(), |t| format!("{}.{} / 5", t / 10, t % 10)),
         currency,
     })
 }
@@ -213,6 +226,14 @@ pub async fn page(State(s): State<WebState>, staff: Staff<AnyStaff>) -> WebResul
             label: "Cash application",
             count: f.cash_exceptions,
             hint: "bank lines the matcher was not sure enough about",
+        });
+    }
+    if reaches(staff.role, CustomerAdmin::ROLES) {
+        queues.push(QueueLink {
+            href: "/app/cases",
+            label: "Customer service",
+            count: f.open_cases,
+            hint: "questions o2c could not answer by itself",
         });
     }
     render(&DashboardPage {

@@ -152,6 +152,8 @@ struct OrderPage {
     layout: Layout,
     v: OrderView,
     base: &'static str,
+    can_rate: bool,
+    rated: bool,
 }
 
 pub async fn order(
@@ -168,6 +170,8 @@ pub async fn order(
         layout: Layout::staff(&staff, format!("Order {}", v.order.id), ""),
         v,
         base: "/app",
+        can_rate: false,
+        rated: false,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod error;
 pub mod portal;
 pub mod queues;
 pub mod search;
+pub mod service;
 pub mod session;
 pub mod sign_in;
 pub mod view;
@@ -81,6 +82,8 @@ pub fn router(app: App) -> Router {
         .route("/app/customers/{id}/invite", post(documents::invite))
         .route("/app/invoices/{id}", get(documents::invoice))
         .route("/app/payments/{id}", get(documents::payment))
+        .route("/app/cases", get(service::cases))
+        .route("/app/cases/{id}/answer", post(service::answer_case))
         .route("/app/users", get(admin::users).post(admin::create_user))
         .route("/app/users/{id}", post(admin::change_user))
         .route("/app/api-keys", get(admin::keys).post(admin::create_key))
@@ -101,6 +104,8 @@ pub fn router(app: App) -> Router {
         .route("/portal/invoices/{id}/ubl", get(portal::invoice_ubl))
         .route("/portal/invoices/{id}/pay", post(portal::pay))
         .route("/portal/contact", get(portal::contact))
+        .route("/portal/help", get(service::help).post(service::ask))
+        .route("/portal/orders/{id}/rating", post(service::rate))
         .route("/app/{*rest}", get(error::not_found_page))
         .route("/portal/{*rest}", get(error::not_found_page))
         .with_state(state)

@@ -13,7 +13,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use o2c_app::{billing, customer, params, psp};
+use o2c_app::{billing, customer, params, psp, service};
 use o2c_core::document::InvoiceDocument;
 use serde::Deserialize;
 
@@ -36,6 +36,7 @@ struct Home {
     credit: String,
     orders: Vec<OrderRow>,
     invoices: Vec<InvoiceRow>,
+    unrated: Vec<String>,
 }
 
 /// Where an order's goods are, as a customer asks it.
@@ -57,7 +58,7 @@ fn shipping_state(status: &str, planned: i64, dispatched: i64) -> String {
 pub async fn home(State(s): State<WebState>, who: Customer) -> WebResult<Response> {
     let today = s.app.today().to_string();
     let cid = who.customer_id.clone();
-    let (cust, overdue, orders, invoices) = s
+    let (cust, overdue, orders, invoices, unrated) = s
         .app
         .read(move |c| {
             let cust = customer::get(c, &cid)?;
@@ -86,7 +87,8 @@ pub async fn home(State(s): State<WebState>, who: Customer) -> WebResult<Respons
                 })
                 .collect::<Vec<_>>();
             let invoices = invoice_rows(c, "customer_id = $1", &cid, &today)?;
-            Ok((cust, overdue, orders, invoices))
+            let unrated = service::unrated_deliveries(c, &cid)?;
+            Ok((cust, overdue, orders, invoices, unrated))
         })
         .await?;
     render(&Home {
@@ -97,6 +99,7 @@ pub async fn home(State(s): State<WebState>, who: Customer) -> WebResult<Respons
         credit: cust.unapplied_cash.to_string(),
         orders,
         invoices,
+        unrated,
     })
 }
 
@@ -106,21 +109,36 @@ struct OrderPage {
     layout: Layout,
     v: OrderView,
     base: &'static str,
+    /// The survey: dispatched and not rated yet.
+    can_rate: bool,
+    rated: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct RatedQuery {
+    #[serde(default)]
+    rated: Option<String>,
 }
 
 pub async fn order(
     State(s): State<WebState>,
     who: Customer,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<RatedQuery>,
 ) -> WebResult<Response> {
     let today = s.app.today().to_string();
     let cid = who.customer_id.clone();
-    let v = s
+    let (v, unrated) = s
         .app
-        .read(move |c| order_view(c, &id, Some(&cid), &today))
+        .read(move |c| {
+            let v = order_view(c, &id, Some(&cid), &today)?;
+            Ok((v, service::unrated_deliveries(c, &cid)?))
+        })
         .await?;
     render(&OrderPage {
         layout: Layout::portal(&who, format!("Order {}", v.order.id), ""),
+        can_rate: unrated.contains(&v.order.id),
+        rated: q.rated.is_some(),
         v,
         base: "/portal",
     })

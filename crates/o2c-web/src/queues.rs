@@ -89,7 +89,12 @@ struct Done {
     message: String,
 }
 
-fn answer(htmx: bool, back: &str, colspan: u8, result: WebResult<String>) -> WebResult<Response> {
+pub fn answer(
+    htmx: bool,
+    back: &str,
+    colspan: u8,
+    result: WebResult<String>,
+) -> WebResult<Response> {
     match (htmx, result) {
         (true, Ok(message)) => render(&Done {
             colspan,

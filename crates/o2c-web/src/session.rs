@@ -41,7 +41,7 @@ areas! {
     IntakeArea ("the intake exceptions") => [Sales];
     CashArea ("the cash-application queue") => [Receivables];
     CollectionsArea ("disputes and collections") => [Receivables, Collector];
-    CustomerAdmin ("inviting portal users") => [Sales, Receivables];
+    CustomerAdmin ("customer service and portal invitations") => [Sales, Receivables];
     AdminArea ("users and API keys") => [];
 }
 

@@ -3,7 +3,8 @@
 
 use crate::error::WebResult;
 use crate::session::{
-    AdminArea, AnyStaff, Area, CashArea, CollectionsArea, CreditArea, IntakeArea, Staff, reaches,
+    AdminArea, AnyStaff, Area, CashArea, CollectionsArea, CreditArea, CustomerAdmin, IntakeArea,
+    Staff, reaches,
 };
 use askama::Template;
 use axum::http::StatusCode;
@@ -36,6 +37,7 @@ const STAFF_MENU: &[(&str, &str, &[Role])] = &[
         IntakeArea::ROLES,
     ),
     ("/app/cash-exceptions", "Cash application", CashArea::ROLES),
+    ("/app/cases", "Customer service", CustomerAdmin::ROLES),
     ("/app/disputes", "Disputes", CollectionsArea::ROLES),
     ("/app/collections", "Collections", CollectionsArea::ROLES),
     ("/app/search", "Search", AnyStaff::ROLES),

@@ -10,3 +10,4 @@ mod auth;
 mod browser;
 mod pages;
 mod portal;
+mod service;
