@@ -17,6 +17,8 @@ pub enum WebError {
     SignIn {
         portal: bool,
         next: String,
+        /// Asked by htmx: answer so that it loads the sign-in page whole.
+        htmx: bool,
     },
     /// A form that did not carry the session's CSRF token.
     Csrf,
@@ -76,19 +78,23 @@ impl IntoResponse for WebError {
             WebError::Forbidden(why) => {
                 error_page(StatusCode::FORBIDDEN, "Not for your role", &why, "/app")
             }
-            WebError::SignIn { portal, next } => {
+            WebError::SignIn { portal, next, htmx } => {
                 let page = if portal {
                     "/portal/sign-in"
                 } else {
                     "/app/sign-in"
                 };
                 let to = format!("{page}?next={}", crate::view::url_encode(&next));
-                // htmx follows redirects inside the page; make it load the sign-in page whole.
-                let mut r = Redirect::to(&to).into_response();
-                if let Ok(v) = to.parse() {
-                    r.headers_mut().insert("HX-Redirect", v);
+                if htmx {
+                    // htmx would follow a redirect inside the page: tell it to load the sign-in
+                    // page whole instead.
+                    let mut r = StatusCode::UNAUTHORIZED.into_response();
+                    if let Ok(v) = to.parse() {
+                        r.headers_mut().insert("HX-Redirect", v);
+                    }
+                    return r;
                 }
-                r
+                Redirect::to(&to).into_response()
             }
             WebError::Csrf => error_page(
                 StatusCode::FORBIDDEN,

@@ -112,6 +112,7 @@ impl<A: Area> FromRequestParts<WebState> for Staff<A> {
             return Err(WebError::SignIn {
                 portal: false,
                 next: here(parts),
+                htmx: parts.headers.contains_key("hx-request"),
             });
         };
         let Some(role) = s.user.role() else {
@@ -157,6 +158,7 @@ impl FromRequestParts<WebState> for Customer {
             return Err(WebError::SignIn {
                 portal: true,
                 next: here(parts),
+                htmx: parts.headers.contains_key("hx-request"),
             });
         };
         let Some(customer_id) = s.user.customer_id().map(str::to_string) else {

@@ -196,3 +196,91 @@ fn orders_import_parks_what_it_cannot_map_and_refuses_a_bad_file_naming_the_line
         (Some("x12"), Some("exception"))
     );
 }
+
+#[test]
+fn users_add_makes_a_staff_user_once_and_refuses_bad_input_changing_nothing() {
+    let s = Scratch::new("users");
+    for (args, expected) in [
+        (
+            vec![
+                "--email",
+                "ana@example.com",
+                "--name",
+                "Ana",
+                "--role",
+                "boss",
+            ],
+            "--role: unknown role `boss`",
+        ),
+        (
+            vec![
+                "--email",
+                "ana(at)example.com",
+                "--name",
+                "Ana",
+                "--role",
+                "admin",
+            ],
+            "email: `ana(at)example.com` is not an e-mail address",
+        ),
+        (
+            vec![
+                "--email",
+                "ana@example.com",
+                "--name",
+                " ",
+                "--role",
+                "admin",
+            ],
+            "name: must not be empty",
+        ),
+    ] {
+        let mut all = vec!["users", "add"];
+        all.extend(args);
+        let out = s.o2c(&all);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = s.o2c(&["users", "list", "--json"]);
+    assert_eq!(text(&out.stdout).trim(), "[]", "nobody was created");
+
+    let out = s.o2c(&[
+        "users",
+        "add",
+        "--email",
+        "Ana@Example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "admin",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let password = text(&out.stdout).trim().to_string();
+    assert_eq!(
+        password.len(),
+        20,
+        "a generated password, printed once: {password}"
+    );
+    let out = s.o2c(&[
+        "users",
+        "add",
+        "--email",
+        "ana@example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "sales",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("a user with the e-mail ana@example.com already exists"));
+    let out = s.o2c(&["users", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["email"], "ana@example.com");
+    assert_eq!(list[0]["role"], "admin");
+    assert!(!text(&out.stdout).contains("argon2"), "never the hash");
+}

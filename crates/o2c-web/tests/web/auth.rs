@@ -209,6 +209,19 @@ async fn signing_out_ends_the_session_and_only_a_hash_of_it_is_stored(site: &Sit
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // htmx is told to load the sign-in page whole, not to swap it into a row.
+    let r = reqwest::Client::new()
+        .post(site.url("/app/credit-holds/ord_x/release"))
+        .header("HX-Request", "true")
+        .header("cookie", format!("o2c_session={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.headers()["hx-redirect"],
+        "/app/sign-in?next=/app/credit-holds/ord_x/release"
+    );
 }
 
 async fn an_admin_creates_users_and_api_keys_and_the_last_admin_stays(site: &Site) {

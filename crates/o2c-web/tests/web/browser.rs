@@ -184,8 +184,15 @@ async fn customer_sees_downloads_and_pays(
     let page = b.wait_for("Not found").await;
     assert!(!page.contains("Beta"), "{page}");
     assert!(b.title().await.starts_with("Not found"));
+    // Ask where an order is: answered at once.
+    b.goto(&site.url("/portal/help")).await;
+    b.type_into("#reference", &w.alpha_order).await;
+    b.type_into("#message", "When does it arrive?").await;
+    b.click("form.stack button[type=submit]").await;
+    b.wait_for("is dispatched.").await;
+    b.screenshot(dir, "12-portal-help-answered").await;
     b.goto(&site.url("/portal/contact")).await;
     b.wait_for("Reach us").await;
-    b.screenshot(dir, "12-portal-contact").await;
+    b.screenshot(dir, "12b-portal-contact").await;
     sign_out(b).await;
 }
