@@ -67,8 +67,9 @@ impl Layout {
     }
 
     pub fn portal(c: &crate::session::Customer, title: impl Into<String>, current: &str) -> Layout {
-        let items: [(&'static str, &'static str); 2] = [
+        let items: [(&'static str, &'static str); 3] = [
             ("/portal", "My account"),
+            ("/portal/help", "Ask us"),
             ("/portal/contact", "Contact details"),
         ];
         Layout {
