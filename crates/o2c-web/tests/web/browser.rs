@@ -189,7 +189,8 @@ async fn customer_sees_downloads_and_pays(
     b.type_into("#reference", &w.alpha_order).await;
     b.type_into("#message", "When does it arrive?").await;
     b.click("form.stack button[type=submit]").await;
-    b.wait_for(&format!("Order {} is delivered and paid.", w.alpha_order)).await;
+    b.wait_for(&format!("Order {} is delivered and paid.", w.alpha_order))
+        .await;
     b.screenshot(dir, "12-portal-help-answered").await;
     b.goto(&site.url("/portal/contact")).await;
     b.wait_for("Reach us").await;

@@ -121,6 +121,27 @@ impl Site {
         )
     }
 
+    /// A file as the body (`text/csv`, `application/xml`, …).
+    pub async fn upload(
+        &self,
+        role: &str,
+        path: &str,
+        content_type: &str,
+        body: String,
+    ) -> (StatusCode, Value) {
+        let resp = self
+            .api
+            .post(self.url(path))
+            .bearer_auth(&self.keys[role])
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn post(&self, role: &str, path: &str, body: Value) -> Value {
         let (s, b) = self
             .api(reqwest::Method::POST, role, path, Some(body))

@@ -9,6 +9,7 @@ use reqwest::StatusCode;
 both_stores!(
     a_credit_analyst_releases_a_held_order_from_the_queue,
     a_receivables_clerk_accepts_a_cash_application_suggestion,
+    a_sales_clerk_replays_an_intake_exception_once_the_item_exists,
     documents_show_their_timeline_and_search_finds_them,
     the_dashboard_counts_the_day_and_draws_aging_and_cash,
 );
@@ -259,4 +260,59 @@ async fn the_dashboard_counts_the_day_and_draws_aging_and_cash(site: &Site) {
     assert!(d.has("<dt>Overdue</dt><dd>952.00 EUR</dd>"), "{}", d.body);
     assert!(d.has("<title>31–60: 952.00 EUR</title>"), "{}", d.body);
     assert!(d.has("<title>current: 0.00 EUR</title>"), "{}", d.body);
+}
+
+async fn a_sales_clerk_replays_an_intake_exception_once_the_item_exists(site: &Site) {
+    let w = site.world().await;
+    let csv = format!(
+        "po_number,customer_id,sku,quantity\nPO-77,{},LAMP-1,2\n",
+        w.beta
+    );
+    let (s, doc) = site
+        .upload("sales", "/api/v1/intake/csv", "text/csv", csv)
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{doc:#}");
+    let id = doc["id"].as_str().unwrap().to_string();
+    let clerk = signed_in(site, Role::Sales).await;
+    let queue = clerk.get("/app/intake-exceptions").await;
+    assert!(queue.has(&id) && queue.has("LAMP-1"), "{}", queue.body);
+    // Replayed before the item exists: it still waits, and the row says why.
+    let again = clerk
+        .htmx_post(
+            &format!("/app/intake-exceptions/{id}/replay"),
+            &queue.csrf(),
+            &[],
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    assert!(
+        again.has("Still waiting") && again.has("LAMP-1"),
+        "{}",
+        again.body
+    );
+    site.post("sales", "/api/v1/products", serde_json::json!({"sku": "LAMP-1", "name": "Desk lamp", "unit_price": "30.00", "currency": "EUR", "stock": [{"warehouse": "MAIN", "quantity": 10}]})).await;
+    let done = clerk
+        .htmx_post(
+            &format!("/app/intake-exceptions/{id}/replay"),
+            &queue.csrf(),
+            &[],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.has("Replayed: ordered, 1 order(s) placed"),
+        "{}",
+        done.body
+    );
+    let doc = site
+        .get("sales", &format!("/api/v1/intake/documents/{id}"))
+        .await;
+    assert_eq!(doc["status"], "ordered", "{doc:#}");
+    assert!(doc["orders"][0]["order_id"].as_str().is_some(), "{doc:#}");
+    assert!(!clerk.get("/app/intake-exceptions").await.has(&id));
 }
