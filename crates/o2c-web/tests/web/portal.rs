@@ -12,6 +12,7 @@ both_stores!(
     a_customer_invited_by_e_mail_signs_in_with_the_link_once,
     a_portal_user_never_sees_another_customers_documents,
     a_customer_downloads_an_invoice_and_pays_it_by_card,
+    the_invitation_goes_out_by_smtp_and_its_link_signs_in,
 );
 
 /// The sign-in link from the newest queued e-mail to `email`.
@@ -269,4 +270,48 @@ async fn a_customer_downloads_an_invoice_and_pays_it_by_card(site: &Site) {
         .unwrap();
     assert!(actor.starts_with("usr_"), "{actor}");
     site.assert_books_balance().await;
+}
+
+async fn the_invitation_goes_out_by_smtp_and_its_link_signs_in(site: &Site) {
+    use o2c_mail::testing::SmtpSink;
+    let w = site.world().await;
+    let sink = SmtpSink::start();
+    let cfg = o2c_mail::SmtpConfig::parse(&sink.url(), "Billing <billing@example.com>").unwrap();
+    let mailer = o2c_mail::Mailer::new(&cfg).unwrap();
+    let base = site.url("");
+    let customer = w.alpha.clone();
+    site.app
+        .write(o2c_core::Actor::Cli("test".into()), move |c, ctx| {
+            o2c_app::users::invite_in_tx(
+                c,
+                ctx,
+                &customer,
+                "buyer@alpha.example",
+                "Anna Buyer",
+                &base,
+            )
+        })
+        .await
+        .unwrap();
+    // The same worker that sends invoices and receipts sends the invitation.
+    o2c_app::notify::deliver_due(&site.app, &mailer, 50)
+        .await
+        .unwrap();
+    let messages = sink.wait_for(1, std::time::Duration::from_secs(5));
+    let invite = messages
+        .iter()
+        .find(|m| m.rcpt_to == vec!["buyer@alpha.example".to_string()])
+        .expect("the invitation was mailed");
+    assert_eq!(
+        invite.subject().as_deref(),
+        Some("Your sign-in link for o2c Test GmbH")
+    );
+    // Undo quoted-printable soft line breaks to read the link as the reader's mail program would.
+    let body = invite.data.replace("=\r\n", "").replace("=3D", "=");
+    let at = body.find("/portal/link/").expect("a sign-in link");
+    let link = &body[at..at + "/portal/link/".len() + 64];
+    let buyer = Person::new(site);
+    let p = buyer.post(link, &[]).await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
+    assert!(buyer.get("/portal").await.has("Alpha Maschinenbau GmbH"));
 }
