@@ -298,6 +298,16 @@ pub struct UserChange {
 /// be neither demoted nor deactivated (nobody could manage users afterwards).
 pub fn change_in_tx(conn: &mut dyn Conn, ctx: &Ctx, id: &str, c: &UserChange) -> Result<User> {
     let before = get(conn, id)?;
+    // Only what differs is a change (a form sends every field).
+    let c = &UserChange {
+        role: c.role.filter(|r| Some(*r) != before.role()),
+        active: c.active.filter(|a| *a != before.active),
+        password_hash: c.password_hash.clone(),
+        password_changed: c.password_changed,
+    };
+    if c.role.is_none() && c.active.is_none() && c.password_hash.is_none() {
+        return Ok(before);
+    }
     if let Some(role) = c.role
         && before.role().is_none()
     {
