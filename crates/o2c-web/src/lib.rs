@@ -104,6 +104,7 @@ pub fn router(app: App) -> Router {
         .route("/portal/invoices/{id}/ubl", get(portal::invoice_ubl))
         .route("/portal/invoices/{id}/pay", post(portal::pay))
         .route("/portal/contact", get(portal::contact))
+        .route("/portal/statement", get(portal::statement))
         .route("/portal/help", get(service::help).post(service::ask))
         .route("/portal/orders/{id}/rating", post(service::rate))
         .route("/app/{*rest}", get(error::not_found_page))

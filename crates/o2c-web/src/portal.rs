@@ -284,3 +284,77 @@ pub async fn contact(State(s): State<WebState>, who: Customer) -> WebResult<Resp
         company,
     })
 }
+
+pub struct StatementLine {
+    pub invoice_id: String,
+    pub number: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub days_overdue: i64,
+    pub gross: String,
+    pub open: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal_statement.html")]
+struct Statement {
+    layout: Layout,
+    today: String,
+    name: String,
+    lines: Vec<StatementLine>,
+    total: String,
+    credit: String,
+    balance: String,
+    payments: Vec<(String, String, String)>,
+}
+
+/// The statement of account: every open item with its days overdue, credit on account, the
+/// balance, and the payments of the last 90 days.
+pub async fn statement(State(s): State<WebState>, who: Customer) -> WebResult<Response> {
+    let today = s.app.today();
+    let cid = who.customer_id.clone();
+    let since = (today - chrono::Days::new(90)).to_string();
+    let (account, payments) = s
+        .app
+        .read(move |c| {
+            let account = customer::account(c, &cid)?;
+            let payments = c
+                .query(
+                    "SELECT received_on, amount_minor, currency, COALESCE(reference, method) FROM payments
+                     WHERE customer_id = $1 AND received_on >= $2 ORDER BY received_on DESC LIMIT 100",
+                    params![cid.as_str(), since.as_str()],
+                )?
+                .iter()
+                .map(|r| (r.text(0), money(r.int(1), &r.text(2)), r.text(3)))
+                .collect::<Vec<_>>();
+            Ok((account, payments))
+        })
+        .await?;
+    let cur = account.customer.currency;
+    let credit = account.customer.unapplied_cash;
+    let balance = o2c_core::Money::new(account.open_items_total.minor() - credit.minor(), cur);
+    render(&Statement {
+        layout: Layout::portal(&who, "Statement of account", "/portal/statement"),
+        name: account.customer.name.clone(),
+        lines: account
+            .open_items
+            .iter()
+            .map(|i| StatementLine {
+                days_overdue: chrono::NaiveDate::parse_from_str(&i.due_on, "%Y-%m-%d")
+                    .map(|d| (today - d).num_days().max(0))
+                    .unwrap_or(0),
+                invoice_id: i.invoice_id.clone(),
+                number: i.number.clone(),
+                issued_on: i.issued_on.clone(),
+                due_on: i.due_on.clone(),
+                gross: i.gross.to_string(),
+                open: i.open.to_string(),
+            })
+            .collect(),
+        total: account.open_items_total.to_string(),
+        credit: credit.to_string(),
+        balance: balance.to_string(),
+        today: today.to_string(),
+        payments,
+    })
+}

@@ -67,8 +67,9 @@ impl Layout {
     }
 
     pub fn portal(c: &crate::session::Customer, title: impl Into<String>, current: &str) -> Layout {
-        let items: [(&'static str, &'static str); 3] = [
+        let items: [(&'static str, &'static str); 4] = [
             ("/portal", "My account"),
+            ("/portal/statement", "Statement"),
             ("/portal/help", "Ask us"),
             ("/portal/contact", "Contact details"),
         ];

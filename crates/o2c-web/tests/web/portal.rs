@@ -255,6 +255,20 @@ async fn a_customer_downloads_an_invoice_and_pays_it_by_card(site: &Site) {
     assert_eq!(site.invoice(id).await["payment_status"], "paid");
     let page = buyer.get(&format!("/portal/invoices/{id}")).await;
     assert!(!page.has("by card"), "nothing left to pay: {}", page.body);
+    // The statement: the two 357.00 invoices still open (714.00), the card payment received.
+    let st = buyer.get("/portal/statement").await;
+    assert_eq!(st.status, StatusCode::OK);
+    assert!(
+        !st.has(&format!(">{number}<")),
+        "paid, so not open: {}",
+        st.body
+    );
+    assert!(
+        st.has("<td class=\"num\"><strong>714.00 EUR</strong></td>"),
+        "{}",
+        st.body
+    );
+    assert!(st.has("119.00 EUR"), "the payment is listed: {}", st.body);
     assert!(page.has("<dt>Open</dt><dd>0.00 EUR</dd>"), "{}", page.body);
     // The checkout was opened by the portal user.
     let actor: String = site
