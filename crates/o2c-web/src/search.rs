@@ -56,7 +56,7 @@ pub fn amount_minor(q: &str) -> Option<i64> {
 const LIMIT: i64 = 25;
 
 fn find(c: &mut dyn Conn, q: &str) -> Result<Vec<(&'static str, Vec<Hit>)>> {
-    let like = format!("%{}%", q.to_lowercase().replace('%', "").replace('_', ""));
+    let like = format!("%{}%", q.to_lowercase().replace(['%', '_'], ""));
     let upper = q.to_uppercase();
     let mut out = Vec::new();
     let invoices = c.query(
