@@ -65,14 +65,20 @@ async fn a_browser_signs_in_works_each_queue_and_pays_in_the_portal() {
     clerk_accepts_a_suggestion(&b, &site, &w, &dir).await;
     customer_sees_downloads_and_pays(&b, &site, &w, &dir).await;
 
-    // On a phone: the same pages, one column.
-    b.resize(390, 844).await;
+    // The question o2c could not answer waits in the back office.
     sign_in(&b, &site, "/app/sign-in", &admin, &admin_pw).await;
     b.wait_for("Open receivables").await;
-    b.screenshot(&dir, "13-dashboard-phone").await;
+    b.goto(&site.url("/app/cases")).await;
+    b.wait_for("Can you deliver on pallets?").await;
+    b.screenshot(&dir, "14-service-cases").await;
+    // On a phone: the same pages, one column.
+    b.resize(390, 844).await;
+    b.goto(&site.url("/app")).await;
+    b.wait_for("Open receivables").await;
+    b.screenshot(&dir, "15-dashboard-phone").await;
     b.goto(&site.url("/app/cash-exceptions")).await;
     b.wait_for("Cash application").await;
-    b.screenshot(&dir, "14-queue-phone").await;
+    b.screenshot(&dir, "16-queue-phone").await;
     b.quit().await;
     drop(browser);
     eprintln!("screenshots in {}", dir.display());
@@ -192,8 +198,15 @@ async fn customer_sees_downloads_and_pays(
     b.wait_for(&format!("Order {} is delivered and paid.", w.alpha_order))
         .await;
     b.screenshot(dir, "12-portal-help-answered").await;
+    b.type_into("#message", "Can you deliver on pallets?").await;
+    b.script("document.getElementById('topic').value = 'other';", false).await;
+    b.click("form.stack button[type=submit]").await;
+    b.wait_for("a colleague will reply").await;
+    b.goto(&site.url("/portal/statement")).await;
+    b.wait_for("Balance").await;
+    b.screenshot(dir, "13-portal-statement").await;
     b.goto(&site.url("/portal/contact")).await;
     b.wait_for("Reach us").await;
-    b.screenshot(dir, "12b-portal-contact").await;
+    b.screenshot(dir, "13b-portal-contact").await;
     sign_out(b).await;
 }
