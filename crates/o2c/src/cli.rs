@@ -363,13 +363,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let summary = o2c_app::demo::run(&app, &opts).await?;
             let people = crate::users::demo_users(&app).await?;
+            let work = crate::users::demo_work(&app, &people).await?;
             if json {
                 // The summary's keys as before, plus who can sign in.
                 let mut v = serde_json::to_value(&summary)?;
                 v["users"] = serde_json::to_value(&people)?;
+                v["waiting_for_people"] = serde_json::to_value(&work)?;
                 print_json(&v)
             } else {
                 print_text(&summary)?;
+                crate::users::print_demo_work(&work);
                 crate::users::print_demo_users(&people);
                 Ok(())
             }

@@ -210,6 +210,13 @@ pub async fn demo_users(app: &App) -> anyhow::Result<Vec<DemoUser>> {
     Ok(out)
 }
 
+pub fn print_demo_work(w: &DemoWork) {
+    println!(
+        "\nWaiting for people in the pages: {} credit hold(s), {} intake exception(s), {} customer question(s)",
+        w.credit_holds, w.intake_exceptions, w.service_cases
+    );
+}
+
 pub fn print_demo_users(people: &[DemoUser]) {
     println!("\nSign in to the pages (o2c serve, then http://127.0.0.1:8080/app):");
     for p in people {
@@ -223,4 +230,120 @@ pub fn print_demo_users(people: &[DemoUser]) {
             p.role, p.email, p.password
         );
     }
+}
+
+/// What `demo_work` left for people.
+#[derive(Debug, Serialize)]
+pub struct DemoWork {
+    pub credit_holds: usize,
+    pub intake_exceptions: usize,
+    pub service_cases: usize,
+}
+
+/// Leaves work in the queues the pages show (the demo's rules decide almost everything by
+/// themselves): orders over their customer's credit limit, an order file naming an item nobody
+/// sells, and a portal user's question o2c cannot answer by itself.
+pub async fn demo_work(app: &App, people: &[DemoUser]) -> anyhow::Result<DemoWork> {
+    use o2c_app::params;
+    let actor = Actor::Cli("o2c demo".into());
+    let candidates = app
+        .read(|c| {
+            Ok(c.query(
+                "SELECT c.id, c.credit_limit_minor, p.sku, p.unit_price_minor FROM customers c
+                 JOIN products p ON p.currency = c.currency AND p.unit_price_minor > 0
+                 WHERE c.credit_limit_minor > 0 AND c.billing_address IS NOT NULL AND c.shipping_address IS NOT NULL
+                 ORDER BY c.credit_limit_minor, c.id, p.unit_price_minor DESC, p.sku",
+                params![],
+            )?
+            .iter()
+            .map(|r| (r.text(0), r.int(1), r.text(2), r.int(3)))
+            .collect::<Vec<_>>())
+        })
+        .await?;
+    let mut customers_done = Vec::new();
+    for (customer, limit, sku, price) in candidates {
+        if customers_done.len() == 3 {
+            break;
+        }
+        if customers_done.contains(&customer) {
+            continue;
+        }
+        customers_done.push(customer.clone());
+        // Just over the limit on its own: the credit rules hold it for a person.
+        let quantity = limit / price + 2;
+        let request = o2c_app::order::OrderRequest {
+            customer_id: customer,
+            currency: None,
+            customer_reference: Some(format!("DEMO-HOLD-{}", customers_done.len())),
+            requested_delivery_on: None,
+            ship_to: None,
+            freight: None,
+            lines: vec![o2c_app::order::OrderLineRequest { sku, quantity }],
+        };
+        app.write(actor.clone(), move |c, ctx| {
+            o2c_app::order::place_in_tx(c, ctx, &request)
+        })
+        .await?;
+    }
+    if let Some(first) = customers_done.first() {
+        let csv = format!("po_number,customer_id,sku,quantity\nDEMO-PO-1,{first},NO-SUCH-ITEM,3\n");
+        o2c_app::intake::receive(
+            app,
+            actor.clone(),
+            o2c_app::intake::Channel::Csv,
+            csv.into_bytes(),
+            "demo-order-file.csv".into(),
+        )
+        .await?;
+    }
+    if let Some(p) = people.iter().find(|p| p.customer_id.is_some()) {
+        let (customer, email) = (p.customer_id.clone().unwrap_or_default(), p.email.clone());
+        let user = app
+            .read(move |c| users::find_for_sign_in(c, &email))
+            .await?
+            .map(|(u, _)| u.id);
+        if let Some(user) = user {
+            app.write(Actor::User(user.clone()), move |c, ctx| {
+                o2c_app::service::inquire_in_tx(
+                    c,
+                    ctx,
+                    &o2c_app::service::Inquiry {
+                        customer_id: &customer,
+                        user_id: &user,
+                        topic: o2c_app::service::Topic::Other,
+                        reference: "",
+                        message: "Could you deliver on pallets from now on?",
+                    },
+                )
+            })
+            .await?;
+        }
+    }
+    app.settle().await?;
+    let counts = app
+        .read(|c| {
+            let one = |c: &mut dyn o2c_app::Conn, sql: &str| -> o2c_app::Result<i64> {
+                Ok(c.query_one(sql, params![])?.int(0))
+            };
+            Ok((
+                one(
+                    c,
+                    "SELECT COUNT(*) FROM orders WHERE status = 'credit_hold'",
+                )?,
+                one(
+                    c,
+                    "SELECT COUNT(*) FROM intake_documents WHERE status = 'exception'",
+                )?,
+                one(
+                    c,
+                    "SELECT COUNT(*) FROM service_cases WHERE status = 'open'",
+                )?,
+            ))
+        })
+        .await?;
+    Ok(DemoWork {
+        credit_holds: counts.0 as usize,
+        intake_exceptions: counts.1 as usize,
+        service_cases: counts.2 as usize,
+    })
 }

@@ -199,7 +199,8 @@ async fn customer_sees_downloads_and_pays(
         .await;
     b.screenshot(dir, "12-portal-help-answered").await;
     b.type_into("#message", "Can you deliver on pallets?").await;
-    b.script("document.getElementById('topic').value = 'other';", false).await;
+    b.script("document.getElementById('topic').value = 'other';", false)
+        .await;
     b.click("form.stack button[type=submit]").await;
     b.wait_for("a colleague will reply").await;
     b.goto(&site.url("/portal/statement")).await;
