@@ -307,3 +307,41 @@ impl<A: Area> Staff<A> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_cookie_is_http_only_lax_and_secure_over_https() {
+        let c = cookie(Some("ab"), true);
+        assert_eq!(
+            c,
+            "o2c_session=ab; Path=/; HttpOnly; SameSite=Lax; Max-Age=43200; Secure"
+        );
+        assert!(!cookie(Some("ab"), false).contains("Secure"));
+        assert!(cookie(None, false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn a_session_token_is_read_only_when_it_has_the_right_shape() {
+        let mut h = HeaderMap::new();
+        let t = "a".repeat(64);
+        h.insert(
+            header::COOKIE,
+            format!("x=1; {COOKIE}={t}").parse().unwrap(),
+        );
+        assert_eq!(session_token(&h), Some(t));
+        h.insert(
+            header::COOKIE,
+            format!("{COOKIE}=../../etc").parse().unwrap(),
+        );
+        assert_eq!(session_token(&h), None);
+    }
+
+    #[test]
+    fn tokens_compare_whole() {
+        assert!(same_token("abc", "abc"));
+        assert!(!same_token("abc", "abd") && !same_token("abc", "ab") && !same_token("", "a"));
+    }
+}

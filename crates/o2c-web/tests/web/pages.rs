@@ -10,6 +10,7 @@ both_stores!(
     a_credit_analyst_releases_a_held_order_from_the_queue,
     a_receivables_clerk_accepts_a_cash_application_suggestion,
     a_sales_clerk_replays_an_intake_exception_once_the_item_exists,
+    a_line_that_is_not_ours_is_owed_back_to_the_sender,
     documents_show_their_timeline_and_search_finds_them,
     the_dashboard_counts_the_day_and_draws_aging_and_cash,
 );
@@ -315,4 +316,38 @@ async fn a_sales_clerk_replays_an_intake_exception_once_the_item_exists(site: &S
     assert_eq!(doc["status"], "ordered", "{doc:#}");
     assert!(doc["orders"][0]["order_id"].as_str().is_some(), "{doc:#}");
     assert!(!clerk.get("/app/intake-exceptions").await.has(&id));
+}
+
+async fn a_line_that_is_not_ours_is_owed_back_to_the_sender(site: &Site) {
+    let w = site.world().await;
+    let clerk = signed_in(site, Role::Receivables).await;
+    let queue = clerk.get("/app/cash-exceptions").await;
+    let done = clerk
+        .htmx_post(
+            &format!("/app/cash-exceptions/{}/not-ours", w.parked_line),
+            &queue.csrf(),
+            &[("reason", "meant for our sister company")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(
+        done.has("Marked not ours: 357.00 EUR is owed back to the sender."),
+        "{}",
+        done.body
+    );
+    let line = site
+        .get(
+            "receivables",
+            &format!("/api/v1/bank-lines/{}", w.parked_line),
+        )
+        .await;
+    assert_eq!(line["status"], "not_ours", "{line:#}");
+    assert!(
+        line["decided_by"]
+            .as_str()
+            .unwrap()
+            .starts_with("user:usr_"),
+        "{line:#}"
+    );
+    site.assert_books_balance().await;
 }
