@@ -113,7 +113,13 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::HandedToCollection
         | EventType::WriteOffPosted
         | EventType::WriteOffRecovered
-        | EventType::StatementSent => None,
+        | EventType::StatementSent
+        | EventType::UserCreated
+        | EventType::UserChanged
+        | EventType::PortalLinkSent
+        | EventType::ServiceCaseOpened
+        | EventType::ServiceCaseAnswered
+        | EventType::DeliveryRated => None,
     }
 }
 

@@ -116,6 +116,12 @@ event_types! {
     WriteOffPosted => "invoice.written_off", reacted: false;
     WriteOffRecovered => "invoice.write_off_recovered", reacted: false;
     StatementSent => "customer.statement_sent", reacted: false;
+    UserCreated => "user.created", reacted: false;
+    UserChanged => "user.changed", reacted: false;
+    PortalLinkSent => "user.portal_link_sent", reacted: false;
+    ServiceCaseOpened => "service.case_opened", reacted: false;
+    ServiceCaseAnswered => "service.case_answered", reacted: false;
+    DeliveryRated => "order.delivery_rated", reacted: false;
 }
 
 pub struct NewEvent<'a, D: Serialize> {

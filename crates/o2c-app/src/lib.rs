@@ -29,9 +29,11 @@ pub mod order;
 pub mod payment;
 pub mod psp;
 pub mod receivable;
+pub mod service;
 pub mod shipment;
 pub mod shipping;
 pub mod testing;
+pub mod users;
 pub mod webhooks;
 
 pub use context::{Clock, Ctx, ManualClock, SystemClock, UuidV7Ids};

@@ -52,15 +52,18 @@ pub enum Role {
     Credit,
     Warehouse,
     Receivables,
+    /// Works the collections worklist (dunning, promises to pay); reads what every role reads.
+    Collector,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::Admin,
         Role::Sales,
         Role::Credit,
         Role::Warehouse,
         Role::Receivables,
+        Role::Collector,
     ];
 
     pub fn parse(s: &str) -> Option<Role> {
@@ -73,6 +76,7 @@ impl Role {
             Role::Credit => "credit",
             Role::Warehouse => "warehouse",
             Role::Receivables => "receivables",
+            Role::Collector => "collector",
         }
     }
 }

@@ -25,7 +25,7 @@ macro_rules! permissions {
 }
 
 permissions! {
-    AnyRole => [Sales, Credit, Warehouse, Receivables];
+    AnyRole => [Sales, Credit, Warehouse, Receivables, Collector];
     SalesWrite => [Sales];
     BillingWrite => [Sales, Receivables];
     CreditWrite => [Credit];

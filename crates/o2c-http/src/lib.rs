@@ -272,9 +272,14 @@ async fn describe_problem(Path(code): Path<String>) -> impl IntoResponse {
 
 /// Binds `addr` and serves the API, with the engine running beside it, until Ctrl-C.
 pub async fn serve(app: App, addr: SocketAddr) -> anyhow::Result<()> {
+    serve_with(app, addr, Router::new()).await
+}
+
+/// As [`serve`], with more routes beside the API (the web pages: `o2c_web::router`).
+pub async fn serve_with(app: App, addr: SocketAddr, pages: Router) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(address = %listener.local_addr()?, "o2c listening");
-    serve_on(app, listener, shutdown_signal()).await
+    serve_on_with(app, listener, pages, shutdown_signal()).await
 }
 
 pub async fn serve_on(
@@ -282,10 +287,25 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_on_with(app, listener, Router::new(), shutdown).await
+}
+
+/// Serves the API and `pages` on `listener`; handlers see the peer address (`ConnectInfo`),
+/// which sign-in throttling counts by.
+pub async fn serve_on_with(
+    app: App,
+    listener: tokio::net::TcpListener,
+    pages: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let engine = tokio::spawn(app.clone().run_engine());
-    let result = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let routes = router(app).merge(pages);
+    let result = axum::serve(
+        listener,
+        routes.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     engine.abort();
     Ok(result?)
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "order intake", ORDER_INTAKE),
     (11, "webhooks", WEBHOOKS),
     (12, "receivables", receivables::SQL),
+    (13, "web", WEB),
     (14, "fulfilment", FULFILMENT),
     (15, "psp payouts", PSP_PAYOUTS),
 ];
@@ -1041,6 +1042,81 @@ ALTER TABLE shipments ADD COLUMN tracking_number TEXT;
 ALTER TABLE shipments ADD COLUMN estimated_delivery_on TEXT;
 ALTER TABLE shipments ADD COLUMN delivered_at TEXT;
 CREATE INDEX shipments_by_tracking ON shipments (tracking_number) WHERE tracking_number IS NOT NULL;
+";
+
+// The pages: users (staff with a role, or a customer's portal user), sessions and one-time
+// sign-in links kept as SHA-256 of their token, and failed sign-ins per account and address.
+const WEB: &str = "
+CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    customer_id TEXT REFERENCES customers(id),
+    password_hash TEXT,
+    active BIGINT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    CHECK ((role = 'portal') = (customer_id IS NOT NULL))
+);
+CREATE INDEX users_by_customer ON users (customer_id);
+CREATE TABLE web_sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE INDEX web_sessions_by_user ON web_sessions (user_id);
+CREATE TABLE sign_in_links (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE TABLE sign_in_throttle (
+    account TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    failures BIGINT NOT NULL,
+    first_failed_at TEXT NOT NULL,
+    PRIMARY KEY (account, ip)
+);
+-- What the dashboard and the document pages read: today's orders, the cash-in trend, aging
+-- (covering, over open items only), a customer's invoices and payments newest first.
+CREATE INDEX orders_by_received_at ON orders (received_at);
+CREATE INDEX payments_by_received_on ON payments (received_on, currency, amount_minor);
+CREATE INDEX invoices_open_aging ON invoices (currency, due_on, open_minor) WHERE open_minor > 0;
+CREATE INDEX invoices_by_customer_issued ON invoices (customer_id, issued_on);
+CREATE INDEX payments_by_customer_received ON payments (customer_id, received_on);
+-- Customer service: inquiries (answered by the rule or waiting for a person) and the
+-- one-question survey after delivery, one rating per order.
+CREATE TABLE service_cases (
+    id TEXT PRIMARY KEY,
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    user_id TEXT REFERENCES users(id),
+    channel TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    message TEXT NOT NULL,
+    status TEXT NOT NULL,
+    answer TEXT,
+    link TEXT,
+    answered_by TEXT,
+    created_at TEXT NOT NULL,
+    answered_at TEXT
+);
+CREATE INDEX service_cases_by_status ON service_cases (status, created_at);
+CREATE INDEX service_cases_by_customer ON service_cases (customer_id, created_at);
+CREATE TABLE delivery_ratings (
+    order_id TEXT PRIMARY KEY REFERENCES orders(id),
+    customer_id TEXT NOT NULL REFERENCES customers(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    score BIGINT NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment TEXT,
+    rated_at TEXT NOT NULL
+);
+CREATE INDEX delivery_ratings_by_time ON delivery_ratings (rated_at);
 ";
 
 fn render(sql: &str, dialect: Dialect) -> String {

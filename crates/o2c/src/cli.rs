@@ -41,6 +41,11 @@ pub enum Command {
         #[arg(long, env = "O2C_ADDR", default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
     },
+    /// Manage the people who sign in to the pages (staff users, customers' portal users).
+    Users {
+        #[command(subcommand)]
+        command: crate::users::UsersCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
@@ -411,6 +416,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr } => serve(&cli.database, addr).await,
         Command::Keys { command } => keys(&cli.database, command).await,
+        Command::Users { command } => crate::users::run(&open(&cli.database)?, command).await,
         Command::Events { order_id, json } => events(&cli.database, &order_id, json).await,
         Command::TrialBalance { json } => {
             let tb = open(&cli.database)?.read(ledger::trial_balance).await?;
@@ -436,10 +442,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 progress: !json,
             };
             let summary = o2c_app::demo::run(&app, &opts).await?;
+            let people = crate::users::demo_users(&app).await?;
+            let work = crate::users::demo_work(&app, &people).await?;
             if json {
-                print_json(&summary)
+                // The summary's keys as before, plus who can sign in.
+                let mut v = serde_json::to_value(&summary)?;
+                v["users"] = serde_json::to_value(&people)?;
+                v["waiting_for_people"] = serde_json::to_value(&work)?;
+                print_json(&v)
             } else {
-                print_text(&summary)
+                print_text(&summary)?;
+                crate::users::print_demo_work(&work);
+                crate::users::print_demo_users(&people);
+                Ok(())
             }
         }
         Command::Invoice { command } => invoice(&cli.database, command).await,
@@ -956,8 +971,16 @@ async fn serve(database: &str, addr: SocketAddr) -> anyhow::Result<()> {
             path.display()
         );
     }
-    eprintln!("o2c: API on http://{addr}/api/v1 (Ctrl-C stops)");
-    o2c_http::serve(app, addr).await
+    if app.read(o2c_app::users::count_staff).await? == 0 {
+        eprintln!(
+            "o2c: no one can sign in to the pages yet: `o2c users add --email you@example.com --name \"Your Name\" --role admin`"
+        );
+    }
+    eprintln!(
+        "o2c: API on http://{addr}/api/v1, back office on http://{addr}/app, customer portal on http://{addr}/portal (Ctrl-C stops)"
+    );
+    let pages = o2c_web::router(app.clone());
+    o2c_http::serve_with(app, addr, pages).await
 }
 
 /// Order e-mails: `O2C_INTAKE_MAILDIR` (a folder of `.eml` files) and `O2C_IMAP_URL`.

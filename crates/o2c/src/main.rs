@@ -3,6 +3,7 @@
 mod cli;
 mod cli_fulfil;
 mod cli_stock;
+mod users;
 
 use clap::Parser;
 

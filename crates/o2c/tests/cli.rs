@@ -371,3 +371,157 @@ fn receivables_reports_and_dunning_run_from_the_command_line() {
     let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(b["aggregates_checked"], true, "{b}");
 }
+#[test]
+fn users_add_makes_a_staff_user_once_and_refuses_bad_input_changing_nothing() {
+    let s = Scratch::new("users");
+    for (args, expected) in [
+        (
+            vec![
+                "--email",
+                "ana@example.com",
+                "--name",
+                "Ana",
+                "--role",
+                "boss",
+            ],
+            "--role: unknown role `boss`",
+        ),
+        (
+            vec![
+                "--email",
+                "ana(at)example.com",
+                "--name",
+                "Ana",
+                "--role",
+                "admin",
+            ],
+            "email: `ana(at)example.com` is not an e-mail address",
+        ),
+        (
+            vec![
+                "--email",
+                "ana@example.com",
+                "--name",
+                " ",
+                "--role",
+                "admin",
+            ],
+            "name: must not be empty",
+        ),
+    ] {
+        let mut all = vec!["users", "add"];
+        all.extend(args);
+        let out = s.o2c(&all);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains(expected),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = s.o2c(&["users", "list", "--json"]);
+    assert_eq!(text(&out.stdout).trim(), "[]", "nobody was created");
+
+    let out = s.o2c(&[
+        "users",
+        "add",
+        "--email",
+        "Ana@Example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "admin",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let password = text(&out.stdout).trim().to_string();
+    assert_eq!(
+        password.len(),
+        20,
+        "a generated password, printed once: {password}"
+    );
+    let out = s.o2c(&[
+        "users",
+        "add",
+        "--email",
+        "ana@example.com",
+        "--name",
+        "Ana",
+        "--role",
+        "sales",
+    ]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("a user with the e-mail ana@example.com already exists"));
+    let out = s.o2c(&["users", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["email"], "ana@example.com");
+    assert_eq!(list[0]["role"], "admin");
+    assert!(!text(&out.stdout).contains("argon2"), "never the hash");
+}
+
+#[test]
+fn demo_makes_a_user_per_role_and_leaves_work_in_every_queue_of_the_pages() {
+    let s = Scratch::new("demo");
+    let out = s.o2c(&[
+        "demo",
+        "--customers",
+        "20",
+        "--products",
+        "50",
+        "--orders",
+        "60",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let roles: Vec<&str> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            "admin",
+            "sales",
+            "credit",
+            "warehouse",
+            "receivables",
+            "collector",
+            "customer"
+        ]
+    );
+    assert_eq!(v["users"][0]["email"], "admin@demo.o2c");
+    assert_eq!(v["users"][0]["password"], "o2c-demo-admin");
+    assert!(
+        v["users"][6]["customer_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("cus_")
+    );
+    let w = &v["waiting_for_people"];
+    assert_eq!(
+        (
+            w["credit_holds"].as_i64(),
+            w["intake_exceptions"].as_i64(),
+            w["service_cases"].as_i64()
+        ),
+        (Some(3), Some(1), Some(1)),
+        "{w}"
+    );
+    assert_eq!(
+        v["trial_balance"]["balanced"], true,
+        "{}",
+        v["trial_balance"]
+    );
+    let out = s.o2c(&["users", "list", "--json"]);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+}
