@@ -117,6 +117,8 @@ pub fn rule_for(kind: EventType) -> Option<&'static str> {
         | EventType::UserCreated
         | EventType::UserChanged
         | EventType::PortalLinkSent
+        | EventType::UserSignedIn
+        | EventType::UserSignedOut
         | EventType::ServiceCaseOpened
         | EventType::ServiceCaseAnswered
         | EventType::DeliveryRated => None,

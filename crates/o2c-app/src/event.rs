@@ -119,6 +119,8 @@ event_types! {
     UserCreated => "user.created", reacted: false;
     UserChanged => "user.changed", reacted: false;
     PortalLinkSent => "user.portal_link_sent", reacted: false;
+    UserSignedIn => "user.signed_in", reacted: false;
+    UserSignedOut => "user.signed_out", reacted: false;
     ServiceCaseOpened => "service.case_opened", reacted: false;
     ServiceCaseAnswered => "service.case_answered", reacted: false;
     DeliveryRated => "order.delivery_rated", reacted: false;

@@ -152,7 +152,7 @@ async fn password_sign_in(
     s.app
         .write(Actor::User(user.id.clone()), move |c, ctx| {
             sessions::clear_failures_in_tx(c, &account, &ip)?;
-            sessions::start_in_tx(c, ctx, &user.id, &t)
+            sessions::start_in_tx(c, ctx, &user.id, &t, "password")
         })
         .await?;
     Ok(signed_in(&s, &headers, &token, &next))
@@ -184,8 +184,8 @@ pub async fn sign_out(
                 return Err(WebError::Csrf);
             }
             s.app
-                .write(Actor::User(found.user.id.clone()), move |c, _| {
-                    sessions::end_in_tx(c, &token)
+                .write(Actor::User(found.user.id.clone()), move |c, ctx| {
+                    sessions::end_in_tx(c, ctx, &token)
                 })
                 .await?;
             let to = if found.user.customer_id().is_some() {
@@ -318,7 +318,7 @@ pub async fn portal_link_use(
                         actor: Actor::User(u.id.clone()),
                         ..ctx.clone()
                     };
-                    sessions::start_in_tx(c, &ctx, &u.id, &st)?;
+                    sessions::start_in_tx(c, &ctx, &u.id, &st, "link")?;
                     Ok(true)
                 }
                 None => Ok(false),

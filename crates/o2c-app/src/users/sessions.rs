@@ -7,6 +7,7 @@ use super::{COLUMNS, User, from_row};
 use crate::auth::hash_secret;
 use crate::context::Ctx;
 use crate::error::Result;
+use crate::event::{self, EventType, NewEvent};
 use chrono::{DateTime, Duration, Utc};
 use o2c_store::{Conn, params};
 
@@ -40,9 +41,15 @@ pub struct Session {
     pub expires_at: String,
 }
 
-/// Starts a session for `user_id`; returns its CSRF token. Expired sessions of the same user
-/// are removed on the way.
-pub fn start_in_tx(conn: &mut dyn Conn, ctx: &Ctx, user_id: &str, token: &str) -> Result<String> {
+/// Starts a session for `user_id` (`method`: `password` or `link`); returns its CSRF token.
+/// Expired sessions of the same user are removed on the way. The sign-in is on the event log.
+pub fn start_in_tx(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    user_id: &str,
+    token: &str,
+    method: &str,
+) -> Result<String> {
     let csrf = new_token();
     conn.execute(
         "DELETE FROM web_sessions WHERE user_id = $1 AND expires_at <= $2",
@@ -53,7 +60,35 @@ pub fn start_in_tx(conn: &mut dyn Conn, ctx: &Ctx, user_id: &str, token: &str) -
         params![hash_secret(token), user_id, csrf.as_str(), ctx.timestamp(),
                 stamp(ctx.now + Duration::hours(SESSION_HOURS))],
     )?;
+    session_event(conn, ctx, EventType::UserSignedIn, user_id, method)?;
     Ok(csrf)
+}
+
+fn session_event(
+    conn: &mut dyn Conn,
+    ctx: &Ctx,
+    kind: EventType,
+    user_id: &str,
+    method: &str,
+) -> Result<()> {
+    let customer_id = conn
+        .query_opt(
+            "SELECT customer_id FROM users WHERE id = $1",
+            params![user_id],
+        )?
+        .and_then(|r| r.opt_text(0));
+    event::emit(
+        conn,
+        ctx,
+        NewEvent {
+            kind,
+            aggregate_type: "user",
+            aggregate_id: user_id,
+            order_id: None,
+            customer_id: customer_id.as_deref(),
+            data: serde_json::json!({ "method": method }),
+        },
+    )
 }
 
 /// The session a cookie names, if it is current and its user is active.
@@ -79,11 +114,19 @@ pub fn find(conn: &mut dyn Conn, token: &str, now: DateTime<Utc>) -> Result<Opti
     }))
 }
 
-pub fn end_in_tx(conn: &mut dyn Conn, token: &str) -> Result<()> {
+/// Ends the session `token` names (signing out), on the event log.
+pub fn end_in_tx(conn: &mut dyn Conn, ctx: &Ctx, token: &str) -> Result<()> {
+    let row = conn.query_opt(
+        "SELECT user_id FROM web_sessions WHERE token_hash = $1",
+        params![hash_secret(token)],
+    )?;
     conn.execute(
         "DELETE FROM web_sessions WHERE token_hash = $1",
         params![hash_secret(token)],
     )?;
+    if let Some(r) = row {
+        session_event(conn, ctx, EventType::UserSignedOut, &r.text(0), "sign_out")?;
+    }
     Ok(())
 }
 
