@@ -6,7 +6,7 @@
 //! last character of the customer id so that concurrent writers on PostgreSQL rarely wait on the
 //! same row) hold the open amount and count of open items per currency, due date and issue date.
 //! Triggers on `invoices` keep them current in the same transaction as every change of
-//! `open_minor`, whoever writes it (decision record 0007). Aging then sums a few rows per date
+//! `open_minor`, whoever writes it (decision record 0008). Aging then sums a few rows per date
 //! instead of scanning the items.
 
 use crate::sql::Dialect;
