@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod dashboard;
+pub mod disputes;
 pub mod documents;
 pub mod error;
 pub mod portal;
@@ -75,7 +76,8 @@ pub fn router(app: App) -> Router {
             "/app/cash-exceptions/{id}/not-ours",
             post(queues::cash_not_ours),
         )
-        .route("/app/disputes", get(queues::disputes))
+        .route("/app/disputes", get(disputes::page))
+        .route("/app/disputes/{id}/{action}", post(disputes::decide))
         .route("/app/collections", get(queues::collections))
         .route("/app/orders/{id}", get(documents::order))
         .route("/app/customers/{id}", get(documents::customer))

@@ -344,15 +344,6 @@ struct Coming {
     what: &'static str,
 }
 
-/// Disputes arrive with the receivables work (issue #7): the menu entry and page are here so
-/// that its queue plugs in without touching the layout.
-pub async fn disputes(staff: Staff<CollectionsArea>) -> WebResult<Response> {
-    render(&Coming {
-        layout: Layout::staff(&staff, "Disputes", "/app/disputes"),
-        what: "Disputes raised on invoices (by customers in the portal or by staff), with the reason, the amount in dispute and resolve / credit / reject buttons",
-    })
-}
-
 pub async fn collections(staff: Staff<CollectionsArea>) -> WebResult<Response> {
     render(&Coming {
         layout: Layout::staff(&staff, "Collections", "/app/collections"),

@@ -13,6 +13,7 @@ both_stores!(
     a_line_that_is_not_ours_is_owed_back_to_the_sender,
     documents_show_their_timeline_and_search_finds_them,
     the_dashboard_counts_the_day_and_draws_aging_and_cash,
+    a_collector_reviews_and_credits_a_dispute_from_the_queue,
 );
 
 async fn signed_in(site: &Site, role: Role) -> Person {
@@ -348,6 +349,74 @@ async fn a_line_that_is_not_ours_is_owed_back_to_the_sender(site: &Site) {
             .unwrap()
             .starts_with("user:usr_"),
         "{line:#}"
+    );
+    site.assert_books_balance().await;
+}
+
+async fn a_collector_reviews_and_credits_a_dispute_from_the_queue(site: &Site) {
+    let w = site.world().await;
+    let invoice = w.alpha_invoice["id"].as_str().unwrap().to_string();
+    let raised = site
+        .post(
+            "receivables",
+            "/api/v1/disputes",
+            serde_json::json!({"invoice_id": invoice, "reason": "damage", "description": "two cartons crushed"}),
+        )
+        .await;
+    let id = raised["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{raised}"))
+        .to_string();
+    let collector = signed_in(site, Role::Collector).await;
+    let queue = collector.get("/app/disputes").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    assert!(
+        queue.has("two cartons crushed") && queue.has("damage report; credit if confirmed"),
+        "{}",
+        queue.body
+    );
+    let csrf = queue.csrf();
+    let review = collector
+        .htmx_post(&format!("/app/disputes/{id}/review"), &csrf, &[])
+        .await;
+    assert_eq!(review.status, StatusCode::OK, "{}", review.body);
+    assert!(review.has("Under review"), "{}", review.body);
+    // A sales clerk may not decide disputes.
+    let sales = signed_in(site, Role::Sales).await;
+    assert_eq!(
+        sales.get("/app/disputes").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let done = collector
+        .htmx_post(
+            &format!("/app/disputes/{id}/credit"),
+            &csrf,
+            &[("note", "photos confirm the damage")],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.has("Credited"), "{}", done.body);
+    let d = site
+        .get("receivables", &format!("/api/v1/disputes/{id}"))
+        .await;
+    assert_eq!(d["status"], "resolved", "{d:#}");
+    assert_eq!(d["resolution"], "credited", "{d:#}");
+    assert!(d["credit_note_id"].is_string(), "{d:#}");
+    // Deciding it again is refused with the reason, and the queue is empty.
+    let again = collector
+        .htmx_post(&format!("/app/disputes/{id}/reject"), &csrf, &[])
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.body
+    );
+    assert!(
+        collector
+            .get("/app/disputes")
+            .await
+            .has("No dispute is waiting")
     );
     site.assert_books_balance().await;
 }
