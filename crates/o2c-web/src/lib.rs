@@ -4,6 +4,7 @@
 //! `o2c serve` mounts [`router`] next to the API (`o2c_http::serve_on_with`).
 
 pub mod admin;
+pub mod collections;
 pub mod dashboard;
 pub mod disputes;
 pub mod documents;
@@ -78,7 +79,11 @@ pub fn router(app: App) -> Router {
         )
         .route("/app/disputes", get(disputes::page))
         .route("/app/disputes/{id}/{action}", post(disputes::decide))
-        .route("/app/collections", get(queues::collections))
+        .route("/app/collections", get(collections::page))
+        .route(
+            "/app/collections/{customer_id}/promise",
+            post(collections::promise),
+        )
         .route("/app/orders/{id}", get(documents::order))
         .route("/app/customers/{id}", get(documents::customer))
         .route("/app/customers/{id}/invite", post(documents::invite))

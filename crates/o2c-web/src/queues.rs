@@ -4,7 +4,7 @@
 
 use crate::WebState;
 use crate::error::{WebError, WebResult};
-use crate::session::{CashArea, CollectionsArea, CreditArea, IntakeArea, Post, Staff};
+use crate::session::{CashArea, CreditArea, IntakeArea, Post, Staff};
 use crate::view::{Layout, money, render, render_status, when};
 use askama::Template;
 use axum::extract::{Path, State};
@@ -335,18 +335,4 @@ pub async fn cash_not_ours(
         .map(|l| format!("Marked not ours: {} is owed back to the sender.", l.amount))
         .map_err(WebError::from);
     answer(post.htmx, "/app/cash-exceptions", 5, result)
-}
-
-#[derive(Template)]
-#[template(path = "coming.html")]
-struct Coming {
-    layout: Layout,
-    what: &'static str,
-}
-
-pub async fn collections(staff: Staff<CollectionsArea>) -> WebResult<Response> {
-    render(&Coming {
-        layout: Layout::staff(&staff, "Collections", "/app/collections"),
-        what: "The collector's worklist: customers with overdue items ranked by amount and age, dunning level, promises to pay, and the next action",
-    })
 }

@@ -160,6 +160,10 @@ impl Site {
         self.app.settle().await.expect("engine settles");
     }
 
+    pub fn clock_today(&self) -> chrono::NaiveDate {
+        o2c_app::Clock::now(self.clock.as_ref()).date_naive()
+    }
+
     pub fn today(&self) -> String {
         o2c_app::Clock::now(self.clock.as_ref())
             .date_naive()

@@ -14,6 +14,7 @@ both_stores!(
     documents_show_their_timeline_and_search_finds_them,
     the_dashboard_counts_the_day_and_draws_aging_and_cash,
     a_collector_reviews_and_credits_a_dispute_from_the_queue,
+    a_collector_sees_the_worklist_and_records_a_promise,
 );
 
 async fn signed_in(site: &Site, role: Role) -> Person {
@@ -419,4 +420,70 @@ async fn a_collector_reviews_and_credits_a_dispute_from_the_queue(site: &Site) {
             .has("No dispute is waiting")
     );
     site.assert_books_balance().await;
+}
+
+async fn a_collector_sees_the_worklist_and_records_a_promise(site: &Site) {
+    let _w = site.world().await;
+    // Nothing is overdue yet (the receivables clerk sees the same list).
+    let clerk = signed_in(site, Role::Receivables).await;
+    assert!(
+        clerk
+            .get("/app/collections")
+            .await
+            .has("No customer has anything overdue")
+    );
+    site.clock.advance_days(75);
+    let collector = signed_in(site, Role::Collector).await;
+    let page = collector.get("/app/collections").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.has("Alpha Maschinenbau GmbH") && page.has("record the promise you get"),
+        "{}",
+        page.body
+    );
+    let row = page
+        .body
+        .split("id=\"collect-")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", page.body));
+    let customer = row.split('"').next().unwrap().to_string();
+    let csrf = page.csrf();
+    let path = format!("/app/collections/{customer}/promise");
+    // A promise dated yesterday is refused with the reason; nothing is recorded.
+    let yesterday = (site.clock_today() - chrono::Days::new(1)).to_string();
+    let refused = collector
+        .htmx_post(
+            &path,
+            &csrf,
+            &[("amount", "50.00"), ("promised_on", &yesterday)],
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.body
+    );
+    assert!(refused.has("in the past"), "{}", refused.body);
+    let next_week = (site.clock_today() + chrono::Days::new(7)).to_string();
+    let done = collector
+        .htmx_post(
+            &path,
+            &csrf,
+            &[
+                ("amount", "50.00"),
+                ("promised_on", &next_week),
+                ("note", "called the buyer"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert!(done.has("Promise recorded: 50.00"), "{}", done.body);
+    let promises = site
+        .get(
+            "receivables",
+            &format!("/api/v1/promises?customer_id={customer}"),
+        )
+        .await;
+    assert_eq!(promises.as_array().map(Vec::len), Some(1), "{promises:#}");
 }
