@@ -222,6 +222,7 @@ struct InvoicePage {
     v: InvoiceView,
     base: &'static str,
     can_pay: bool,
+    disputed: bool,
 }
 
 pub async fn invoice(
@@ -239,6 +240,7 @@ pub async fn invoice(
         v,
         base: "/app",
         can_pay: false,
+        disputed: false,
     })
 }
 

@@ -110,6 +110,7 @@ pub fn router(app: App) -> Router {
         .route("/portal/invoices/{id}/pdf", get(portal::invoice_pdf))
         .route("/portal/invoices/{id}/ubl", get(portal::invoice_ubl))
         .route("/portal/invoices/{id}/pay", post(portal::pay))
+        .route("/portal/invoices/{id}/dispute", post(portal::dispute))
         .route("/portal/contact", get(portal::contact))
         .route("/portal/statement", get(portal::statement))
         .route("/portal/help", get(service::help).post(service::ask))

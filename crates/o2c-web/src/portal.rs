@@ -151,12 +151,20 @@ struct InvoicePage {
     v: InvoiceView,
     base: &'static str,
     can_pay: bool,
+    disputed: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct InvoiceQuery {
+    #[serde(default)]
+    disputed: Option<u8>,
 }
 
 pub async fn invoice(
     State(s): State<WebState>,
     who: Customer,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<InvoiceQuery>,
 ) -> WebResult<Response> {
     let today = s.app.today().to_string();
     let cid = who.customer_id.clone();
@@ -167,6 +175,7 @@ pub async fn invoice(
     render(&InvoicePage {
         layout: Layout::portal(&who, format!("Invoice {}", v.invoice.number), ""),
         can_pay: v.invoice.kind == "invoice" && v.invoice.open.minor() > 0,
+        disputed: q.disputed.is_some(),
         v,
         base: "/portal",
     })
@@ -262,6 +271,55 @@ pub async fn pay(
         })
         .await?;
     Ok(Redirect::to(&session.url).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct DisputeForm {
+    reason: String,
+    #[serde(default)]
+    line_no: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// Raises a dispute on one of the customer's invoices (or one of its lines); dunning pauses for
+/// it and it waits in the back office's disputes queue. Back to the invoice, which says so.
+pub async fn dispute(
+    State(s): State<WebState>,
+    Path(id): Path<String>,
+    post: Post<Customer, DisputeForm>,
+) -> WebResult<Response> {
+    let line_no = match post.form.line_no.trim() {
+        "" => None,
+        n => Some(
+            n.parse::<i64>()
+                .map_err(|_| WebError::Invalid(format!("line: `{n}` is not a line number")))?,
+        ),
+    };
+    let r = o2c_app::receivable::disputes::RaiseDispute {
+        invoice_id: id.clone(),
+        line_no,
+        reason: post.form.reason.trim().to_string(),
+        description: Some(post.form.description.trim().to_string()).filter(|d| !d.is_empty()),
+        amount: None,
+        owner: None,
+        due_on: None,
+    };
+    let cid = post.who.customer_id.clone();
+    let check = id.clone();
+    s.app
+        .write(post.who.actor(), move |c, ctx| {
+            let owner = c.query_opt(
+                "SELECT customer_id FROM invoices WHERE id = $1",
+                params![check.as_str()],
+            )?;
+            if owner.is_none_or(|r| r.text(0) != cid) {
+                return Err(o2c_app::error::not_found("invoice", &check));
+            }
+            o2c_app::receivable::disputes::raise_in_tx(c, ctx, &r)
+        })
+        .await?;
+    Ok(Redirect::to(&format!("/portal/invoices/{id}?disputed=1")).into_response())
 }
 
 #[derive(Template)]

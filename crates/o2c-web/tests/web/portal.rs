@@ -13,6 +13,7 @@ both_stores!(
     a_portal_user_never_sees_another_customers_documents,
     a_customer_downloads_an_invoice_and_pays_it_by_card,
     the_invitation_goes_out_by_smtp_and_its_link_signs_in,
+    a_customer_raises_a_dispute_on_its_own_invoice_only,
 );
 
 /// The sign-in link from the newest queued e-mail to `email`.
@@ -328,4 +329,65 @@ async fn the_invitation_goes_out_by_smtp_and_its_link_signs_in(site: &Site) {
     let p = buyer.post(link, &[]).await;
     assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.body);
     assert!(buyer.get("/portal").await.has("Alpha Maschinenbau GmbH"));
+}
+
+async fn a_customer_raises_a_dispute_on_its_own_invoice_only(site: &Site) {
+    let w = site.world().await;
+    let buyer = portal_user(site, &w).await;
+    let own = w.alpha_invoice["id"].as_str().unwrap();
+    let theirs = w.beta_invoice["id"].as_str().unwrap();
+    let page = buyer.get(&format!("/portal/invoices/{own}")).await;
+    assert!(page.has("Raise a dispute"), "{}", page.body);
+    let csrf = page.csrf();
+    // Another customer's invoice: 404, and nothing is raised.
+    let refused = buyer
+        .post(
+            &format!("/portal/invoices/{theirs}/dispute"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "pricing"),
+                ("description", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    // A line that is not a number is refused by name.
+    let bad = buyer
+        .post(
+            &format!("/portal/invoices/{own}/dispute"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "pricing"),
+                ("line_no", "two"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    let none = site.get("receivables", "/api/v1/disputes").await;
+    assert_eq!(none.as_array().map(Vec::len), Some(0), "{none:#}");
+    let done = buyer
+        .post(
+            &format!("/portal/invoices/{own}/dispute"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("reason", "pricing"),
+                ("line_no", ""),
+                ("description", "agreed price was 10 % lower"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let shown = buyer
+        .get(&format!("/portal/invoices/{own}?disputed=1"))
+        .await;
+    assert!(shown.has("your dispute is recorded"), "{}", shown.body);
+    let all = site.get("receivables", "/api/v1/disputes").await;
+    let list = all.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{all:#}");
+    assert_eq!(list[0]["invoice_id"], own);
+    assert_eq!(list[0]["reason"], "pricing");
+    assert!(
+        list[0]["raised_by"].as_str().unwrap().starts_with("user:"),
+        "{all:#}"
+    );
 }
