@@ -63,6 +63,7 @@ async fn a_browser_signs_in_works_each_queue_and_pays_in_the_portal() {
 
     credit_analyst_releases_a_hold(&b, &site, &w, &dir).await;
     clerk_accepts_a_suggestion(&b, &site, &w, &dir).await;
+    collector_resolves_a_dispute(&b, &site, &w, &dir).await;
     customer_sees_downloads_and_pays(&b, &site, &w, &dir).await;
 
     // The question o2c could not answer waits in the back office.
@@ -127,6 +128,40 @@ async fn clerk_accepts_a_suggestion(b: &Session, site: &Site, w: &World, dir: &s
         )
         .await;
     assert_eq!(line["status"], "applied");
+    sign_out(b).await;
+}
+
+async fn collector_resolves_a_dispute(b: &Session, site: &Site, w: &World, dir: &std::path::Path) {
+    let invoice = w.beta_invoice["id"].as_str().unwrap();
+    let d = site
+        .post(
+            "receivables",
+            "/api/v1/disputes",
+            serde_json::json!({"invoice_id": invoice, "reason": "quantity", "description": "one carton missing"}),
+        )
+        .await;
+    let id = d["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{d}"))
+        .to_string();
+    let (email, pw) = site.staff(Role::Collector).await;
+    sign_in(b, site, "/app/sign-in", &email, &pw).await;
+    b.wait_for("Disputes").await;
+    b.goto(&site.url("/app/disputes")).await;
+    b.wait_for("one carton missing").await;
+    b.screenshot(dir, "08b-disputes").await;
+    b.type_into(&format!("#n-{id}"), "proof of delivery shows 9 of 10")
+        .await;
+    b.click(&format!(
+        "#dispute-{id} button[type=submit]:not(.danger):not(.secondary)"
+    ))
+    .await;
+    b.wait_for("Credited: invoice").await;
+    b.screenshot(dir, "08c-dispute-credited").await;
+    let after = site
+        .get("receivables", &format!("/api/v1/disputes/{id}"))
+        .await;
+    assert_eq!(after["resolution"], "credited", "{after:#}");
     sign_out(b).await;
 }
 
