@@ -212,8 +212,8 @@ pub async fn demo_users(app: &App) -> anyhow::Result<Vec<DemoUser>> {
 
 pub fn print_demo_work(w: &DemoWork) {
     println!(
-        "\nWaiting for people in the pages: {} credit hold(s), {} intake exception(s), {} customer question(s)",
-        w.credit_holds, w.intake_exceptions, w.service_cases
+        "\nWaiting for people in the pages: {} credit hold(s), {} intake exception(s), {} customer question(s), {} dispute(s)",
+        w.credit_holds, w.intake_exceptions, w.service_cases, w.disputes
     );
 }
 
@@ -238,6 +238,7 @@ pub struct DemoWork {
     pub credit_holds: usize,
     pub intake_exceptions: usize,
     pub service_cases: usize,
+    pub disputes: usize,
 }
 
 /// Leaves work in the queues the pages show (the demo's rules decide almost everything by
@@ -319,6 +320,39 @@ pub async fn demo_work(app: &App, people: &[DemoUser]) -> anyhow::Result<DemoWor
             .await?;
         }
     }
+    // Two customers contest an open invoice: the disputes queue has work.
+    let open = app
+        .read(|c| {
+            Ok(c.query(
+                "SELECT id FROM invoices WHERE kind = 'invoice' AND open_minor > 0 ORDER BY number LIMIT 2",
+                params![],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Vec<_>>())
+        })
+        .await?;
+    for (invoice_id, (reason, text)) in open.into_iter().zip([
+        (
+            "damage",
+            "Two cartons arrived crushed; photos sent by e-mail.",
+        ),
+        ("pricing", "The agreed price for this item was 5 % lower."),
+    ]) {
+        let r = o2c_app::receivable::disputes::RaiseDispute {
+            invoice_id,
+            line_no: None,
+            reason: reason.to_string(),
+            description: Some(text.to_string()),
+            amount: None,
+            owner: None,
+            due_on: None,
+        };
+        app.write(actor.clone(), move |c, ctx| {
+            o2c_app::receivable::disputes::raise_in_tx(c, ctx, &r)
+        })
+        .await?;
+    }
     app.settle().await?;
     let counts = app
         .read(|c| {
@@ -338,6 +372,7 @@ pub async fn demo_work(app: &App, people: &[DemoUser]) -> anyhow::Result<DemoWor
                     c,
                     "SELECT COUNT(*) FROM service_cases WHERE status = 'open'",
                 )?,
+                one(c, "SELECT COUNT(*) FROM disputes WHERE status = 'open'")?,
             ))
         })
         .await?;
@@ -345,5 +380,6 @@ pub async fn demo_work(app: &App, people: &[DemoUser]) -> anyhow::Result<DemoWor
         credit_holds: counts.0 as usize,
         intake_exceptions: counts.1 as usize,
         service_cases: counts.2 as usize,
+        disputes: counts.3 as usize,
     })
 }
