@@ -66,13 +66,10 @@ pub async fn page(State(s): State<WebState>, staff: Staff<CollectionsArea>) -> W
             name: e.name.clone(),
             risk: e.risk_class.clone(),
             overdue: e.overdue.to_string(),
-            overdue_plain: e
-                .overdue
-                .to_string()
-                .split(' ')
-                .next()
-                .unwrap_or("")
-                .to_string(),
+            overdue_plain: o2c_core::money::decimal_string(
+                e.overdue.minor(),
+                e.overdue.currency().exponent(),
+            ),
             days: format!("{:.0}", e.average_days_overdue),
             oldest: e.oldest_due_on.clone(),
         })

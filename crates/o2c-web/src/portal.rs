@@ -260,17 +260,23 @@ pub async fn pay(
     let session = s
         .app
         .write(post.who.actor(), move |c, ctx| {
-            let owner = c.query_opt(
-                "SELECT customer_id FROM invoices WHERE id = $1",
-                params![id.as_str()],
-            )?;
-            if owner.is_none_or(|r| r.text(0) != cid) {
-                return Err(o2c_app::error::not_found("invoice", &id));
-            }
+            own_invoice(c, &id, &cid)?;
             psp::create_checkout_in_tx(c, ctx, psp::local::NAME, &id, &base)
         })
         .await?;
     Ok(Redirect::to(&session.url).into_response())
+}
+
+/// Another customer's invoice is "not found", exactly like one that does not exist.
+fn own_invoice(c: &mut dyn o2c_app::Conn, id: &str, customer_id: &str) -> o2c_app::Result<()> {
+    let owner = c.query_opt(
+        "SELECT customer_id FROM invoices WHERE id = $1",
+        params![id],
+    )?;
+    if owner.is_none_or(|r| r.text(0) != customer_id) {
+        return Err(o2c_app::error::not_found("invoice", id));
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -309,13 +315,7 @@ pub async fn dispute(
     let check = id.clone();
     s.app
         .write(post.who.actor(), move |c, ctx| {
-            let owner = c.query_opt(
-                "SELECT customer_id FROM invoices WHERE id = $1",
-                params![check.as_str()],
-            )?;
-            if owner.is_none_or(|r| r.text(0) != cid) {
-                return Err(o2c_app::error::not_found("invoice", &check));
-            }
+            own_invoice(c, &check, &cid)?;
             o2c_app::receivable::disputes::raise_in_tx(c, ctx, &r)
         })
         .await?;

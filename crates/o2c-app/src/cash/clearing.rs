@@ -19,6 +19,15 @@ pub enum Settles {
     Payout(String),
 }
 
+impl Settles {
+    /// The collection file's or the payout's id.
+    pub fn id(&self) -> &str {
+        match self {
+            Settles::Collection(id) | Settles::Payout(id) => id,
+        }
+    }
+}
+
 /// Money o2c has booked and waits to see arrive at the bank.
 pub struct Expected {
     pub collections: Vec<OpenCollection>,

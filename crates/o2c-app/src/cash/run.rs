@@ -273,9 +273,7 @@ pub async fn run(app: &App, actor: Actor) -> Result<MatchReport> {
     let mut taken = HashSet::new();
     for line in lines.iter().chain(&parked) {
         if let Some(s) = expected.settled_by(&taken, line) {
-            let (super::clearing::Settles::Collection(id) | super::clearing::Settles::Payout(id)) =
-                &s;
-            taken.insert(id.clone());
+            taken.insert(s.id().to_string());
             settling.push((line.id.clone(), s));
         }
     }

@@ -209,7 +209,8 @@ async fn customer_sees_downloads_and_pays(
     b.click("form.pay button").await;
     b.wait_for("Test card").await;
     b.click("button[value=pay]").await;
-    b.wait_for("</body>").await;
+    // The provider's answer page, not the checkout page still on screen (both end in </body>).
+    b.wait_for("Payment received").await;
     site.settle().await;
     b.goto(&site.url(&format!("/portal/invoices/{id}"))).await;
     let page = b.wait_for("<dt>Open</dt>").await;
